@@ -1,0 +1,1 @@
+"""The runtime of intake-bot: settings, Redis-held state, the service and the adapters."""

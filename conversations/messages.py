@@ -1,0 +1,232 @@
+"""Every sentence the bot says, in one place.
+
+Wording is reviewed and changed here without reading control flow (as
+slack_bolt keeps its texts in `logger/messages.py`). Placeholders use
+`str.format` names; the adapters escape what people typed, not these texts.
+"""
+
+from __future__ import annotations
+
+# --- parse errors: problem / expected / example -------------------------------------------
+
+NOT_UNDERSTOOD = "I couldn't read that answer."
+NUMBER_OUT_OF_RANGE = "That number is too large to be real."
+TOO_LONG = "That answer is {length:,} characters long; I take at most {limit:,}."
+TOO_LONG_EXPECTED = "a shorter answer; put long notes in a document and paste its link"
+TOO_LONG_EXAMPLE = "40 GB a day, details in https://wiki.example.com/intake"
+
+VOLUME_NO_UNIT = "I found a number but no size unit (KB, MB, GB, TB, PB)."
+VOLUME_NO_SIZE = "I couldn't find a data size."
+VOLUME_NO_PERIOD = "I found a size but not the period it covers (a day, a week, a month)."
+VOLUME_EXPECTED = "a size with a unit and a period, or a row count with a row size"
+VOLUME_EXAMPLE = "40 GB a day"
+
+CHURN_EXPECTED = "never, low (rarely), a schedule (hourly, nightly, every 15 minutes) or constant"
+CHURN_EXAMPLE = "nightly"
+
+DECAY_EXPECTED = "how often the model must be retrained, or never"
+DECAY_EXAMPLE = "every 30 days"
+
+FREQUENCY_NO_PERIOD = "I found a number but not the period it covers (per second, an hour, a day)."
+FREQUENCY_EXPECTED = "how many calls over what period"
+FREQUENCY_EXAMPLE = "50k calls an hour"
+
+CONFIG_EXPECTED = "yes or no, with the details if yes"
+CONFIG_EXAMPLE = "yes - per-customer thresholds in a table"
+
+SLA_NO_UNIT = "I found a number but no time unit (ms, seconds, minutes, hours)."
+SLA_EXPECTED = "a response time with a unit, or 'no SLA'"
+SLA_EXAMPLE = "under 50 ms"
+
+CUSTOMER_EXPECTED = (
+    "internal_high_throughput, external, internal_private or file_based, or a description"
+)
+CUSTOMER_EXAMPLE = "partner apps over the internet"
+
+STAKEHOLDERS_EXPECTED = "people or teams, separated by commas"
+STAKEHOLDERS_EXAMPLE = "@maria, the fraud team, finance"
+TOO_MANY_STAKEHOLDERS = "That names {count} stakeholders; I keep at most {limit}."
+
+MODEL_EXPECTED = (
+    "a model family (linear, xgboost, a neural network) or unknown, with a cost if known"
+)
+MODEL_EXAMPLE = "xgboost, about $300 to train"
+
+# --- dialogue replies ---------------------------------------------------------------------
+
+INTAKE_STARTED = "Intake for *{project}* started by {user}. Reply in this thread to answer."
+INTAKE_ALREADY_OPEN = "An intake for *{project}* is already open here; carry on below."
+INTAKE_JOINED = "Welcome {user}: you're answering the intake for *{project}*."
+NO_INTAKE = "There is no intake here yet. Start one with `start <project name>`."
+NEED_PROJECT_NAME = "Give the project a name, for example `start Fraud scoring`."
+INTAKE_CANCELLED = "The intake for *{project}* was cancelled by {user}."
+INTAKE_IS_CANCELLED = "This intake was cancelled. Start a new one with `start <project name>`."
+CANCEL_NOT_ALLOWED = "Only {allowed} can cancel this intake."
+SAVED = "Saved {question}: {value}."
+SAVED_CONFLICT = (
+    "Saved {question}: {value}. {others} answered differently; the summary will show both."
+)
+SKIPPED = "Skipped {question}."
+CANNOT_SKIP = "{question} is needed for the recommendation, so it can't be skipped."
+NOTHING_TO_GO_BACK_TO = "You're at the first question; there is nothing to go back to."
+UNKNOWN_QUESTION = "There is no question '{ref}'. Use a number from 1 to {count} or one of: {ids}."
+EDIT_HINT = "Current answer: {value}. Reply with a new one to replace it."
+RESTARTED = (
+    "Starting again from the first question. Your earlier answers stay until you replace them."
+)
+ALL_ANSWERED = (
+    "Every question has an answer. Reply `summary` for the card, or `edit <n>` to change one."
+)
+NOT_READY = "Not enough to recommend yet: still missing {missing}."
+OWNER_SET = "{owner} is now the project owner: the one who can veto scope changes."
+OWNER_NEEDS_NAME = "Name the owner, for example `owner @maria`."
+REASK = "{problem} I expected {expected}, for example: {example}"
+
+HELP = (
+    "Answer each question in your own words, or use these commands:\n"
+    "- `status`: what is answered and what is missing\n"
+    "- `back`: the previous question\n"
+    "- `skip`: skip an optional question\n"
+    "- `edit <number or id>`: change an answer, e.g. `edit 3` or `edit sla`\n"
+    "- `owner <name>`: name the project owner\n"
+    "- `summary`: the recommendation so far\n"
+    "- `restart`: go back to the first question\n"
+    "- `cancel`: cancel the intake (its starter or owner only)"
+)
+STATUS_HEADER = "*{project}*: {answered} of {total} answered."
+STATUS_LINE_ANSWERED = "{n}. {question}: {value}"
+STATUS_LINE_MISSING = "{n}. {question}: not answered"
+STATUS_LINE_SKIPPED = "{n}. {question}: skipped"
+STATUS_CONFLICT = " (conflict: {answers})"
+STATUS_OWNER = "Owner: {owner}"
+STATUS_NO_OWNER = "Owner: nobody yet (`owner <name>`)"
+STATUS_YOUR_QUESTION = "Your current question: {n}. {question}"
+
+COULD_NOT_SAVE = "I couldn't save that just now, so nothing was recorded. Please send it again."
+BUSY_RETRY = "Several people answered at once and I couldn't save yours. Please send it again."
+
+# --- summary text -------------------------------------------------------------------------
+
+SUMMARY_TITLE = "Intake summary: {project}"
+SUMMARY_RECOMMENDATION = "Recommended deployment: *{strategy}* (score {score:.0f}/100)"
+SUMMARY_FALLBACK = "{project}: recommended deployment {strategy} (score {score:.0f}/100)."
+SUMMARY_NO_OWNER = "No project owner named"
+
+# --- decision engine: names, reasons, alternatives, sizing --------------------------------
+
+OR = " or "
+VOLUME_BANDS = {
+    "low": "low (under 2 GB a day)",
+    "moderate": "moderate (2-25 GB a day)",
+    "high": "high (25-750 GB a day)",
+    "massive": "massive (over 750 GB a day)",
+}
+VOLUME_SHOWN = "{gb:,.3g} GB a day ({band})"
+CHURN_NAMES = {
+    "never": "never changes",
+    "low": "changes rarely",
+    "cadence": "changes on a schedule",
+    "constant": "changes constantly",
+}
+REALTIME_NAMES = {
+    "yes": "real-time (1 s or less)",
+    "maybe": "near real-time (up to 15 minutes)",
+    "no": "not real-time (over 15 minutes, or none)",
+}
+CUSTOMER_NAMES = {
+    "internal_high_throughput": "internal, high throughput",
+    "external": "external to the infrastructure",
+    "internal_private": "internal, in private networks",
+    "file_based": "file based",
+}
+STATE_NAMES = {"yes": "stateful / configured", "no": "no configuration state"}
+COLUMN_TITLES = {
+    "volume": "Data volume",
+    "churn": "Data churn",
+    "sla": "SLA",
+    "customer": "Customer system",
+    "config": "Configuration",
+}
+REASON_TEXT = {
+    "full": "{title}: {answer}, which is what it suits.",
+    "partial": "{title}: {answer}, close to what it suits best ({needed}).",
+    "none": "{title}: {answer}, but it suits {needed}.",
+}
+WOULD_NEED = "{title}: {needed} instead of {answer}"
+
+# (upper limit in GB a day, workload, tool, infrastructure), from the guide's batch options.
+COMPUTE_BANDS: tuple[tuple[float, str, str, str], ...] = (
+    (2.0, "small (0-2 GB)", "Pandas", "the server you have"),
+    (15.0, "medium (2-15 GB)", "Pandas", "a bigger server than the one you have now"),
+    (
+        25.0,
+        "large (15-25 GB)",
+        "Pandas if the server's RAM holds the whole data set plus headroom; else Dask or PySpark",
+        "one large-memory server",
+    ),
+    (
+        750.0,
+        "XL (25-750 GB)",
+        "Dask or PySpark / Spark",
+        "Docker Swarm or an AWS ECS cluster: a battleship or two, not more than 10",
+    ),
+    (
+        float("inf"),
+        "massive (over 750 GB)",
+        "Dask or PySpark / Spark",
+        "a Kubernetes cluster: time to call the Navy",
+    ),
+)
+
+# --- complexity risks ---------------------------------------------------------------------
+
+RISK_DISTRIBUTED = (
+    "The plan involves {tool}, but {gb:,.3g} GB a day does not call for distributed systems: "
+    "they are a pain to run, and unless volume dictates it, stay away from them."
+)
+RISK_DISTRIBUTED_ACTION = "Start smaller on one server, measure a baseline, and scale up when the server no longer suffices."
+RISK_DEEP = (
+    "A deep-learning model brings heavy dependencies, costly retraining and harder maintenance; "
+    "a simpler model (xgboost, linear) may earn most of the margin for a fraction of the cost."
+)
+RISK_DEEP_COST = (
+    "Over {years} years, a ${cost:,.0f} model retrained {retrains} times at ${retrain_cost:,.0f} "
+    "costs ${deep_total:,.0f} in training alone; the guide's simpler model (${simple_cost:,.0f}, "
+    "retrained half as often) would cost about ${simple_total:,.0f}."
+)
+RISK_DEEP_ACTION = (
+    "Train a simple baseline first and compare the margin each model earns against its full cost."
+)
+RISK_STREAM_STATE = (
+    "An event stream works best stateless; custom configuration in the stream adds lookups "
+    "and consistency problems to every event."
+)
+RISK_STREAM_STATE_ACTION = (
+    "Move configuration out of the event path (enrich upstream), or reconsider the strategy."
+)
+RISK_DATABASE_VOLUME = (
+    "Database integration scores 1 for scalability; at {gb:,.3g} GB a day it will strain the "
+    "database it lives in. The guide keeps it for small, out-of-the-way systems."
+)
+RISK_DATABASE_VOLUME_ACTION = "Consider batch or a REST API in front of the database instead."
+RISK_REST_MASSIVE = (
+    "A REST API scores 4 for scalability; {gb:,.3g} GB a day through request/response calls "
+    "needs heavy autoscaling."
+)
+RISK_REST_MASSIVE_ACTION = "Consider an event stream or batch for the bulk, and an API for lookups."
+RISK_COLD_START = (
+    "Serverless functions start cold after idle periods, which can break an SLA of {sla}."
+)
+RISK_COLD_START_ACTION = (
+    "Keep functions warm (provisioned concurrency) or use a small always-on API."
+)
+RISK_RETRAIN = (
+    "Retraining every {every:,.3g} days is more often than a {label} pipeline "
+    "(MLOps score {mlops}) comfortably supports (about every {floor:,.0f} days or longer)."
+)
+RISK_RETRAIN_ACTION = "Automate retraining and deployment before launch, or pick a strategy with a stronger MLOps score."
+RISK_NO_OWNER = (
+    "Nobody is named project owner: nobody can veto the small requirement tweaks that change "
+    "the whole approach."
+)
+RISK_NO_OWNER_ACTION = "Name an owner with the power to veto scope changes (`owner @name`)."
