@@ -81,6 +81,10 @@ NOT_READY = "Not enough to recommend yet: still missing {missing}."
 OWNER_SET = "{owner} is now the project owner: the one who can veto scope changes."
 OWNER_NEEDS_NAME = "Name the owner, for example `owner @maria`."
 REASK = "{problem} I expected {expected}, for example: {example}"
+REASK_EXPECTED = "I expected {expected}, for example: {example}"
+UNKNOWN_CHOICE = (
+    "That button belongs to a question I don't know ({value}); it may be from an older version."
+)
 
 HELP = (
     "Answer each question in your own words, or use these commands:\n"

@@ -49,9 +49,19 @@ STANDIN_BOT_TOKEN = "xoxb-0000000000-intake-standin"
 
 # Fields Slack accepts as a JSON-encoded string when the body is form-encoded.
 _JSON_FIELDS = frozenset(
-    {"blocks", "attachments", "metadata", "view", "unfurls", "user_auth_blocks", "user_auth_message"}
+    {
+        "blocks",
+        "attachments",
+        "metadata",
+        "view",
+        "unfurls",
+        "user_auth_blocks",
+        "user_auth_message",
+    }
 )
-_SCOPES = "app_mentions:read,channels:history,chat:write,commands,groups:history,im:history,users:read"
+_SCOPES = (
+    "app_mentions:read,channels:history,chat:write,commands,groups:history,im:history,users:read"
+)
 # Slack's message ts: seconds, a dot, six digits. Counted in microseconds from here.
 _FIRST_TS_MICROS = 1_700_000_000_000_100
 _TS_STEP_MICROS = 100
@@ -196,7 +206,10 @@ class SlackWebApiStandIn:
         return [c.body for c in self.calls("chat.postMessage") if c.ok]
 
     async def wait_for(
-        self, method: str, count: int = 1, timeout: float = _DEFAULT_WAIT_SECONDS
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = _DEFAULT_WAIT_SECONDS,  # noqa: ASYNC109 - a deadline per call reads best in tests
     ) -> list[RecordedCall]:
         """Wait until at least ``count`` calls to ``method`` arrived; return all calls to it.
 
@@ -247,12 +260,15 @@ class SlackWebApiStandIn:
     def fail_next(self, method: str, error: str = "channel_not_found", times: int = 1) -> None:
         """Answer the next ``times`` calls to ``method`` with ``{"ok": false, "error": error}``."""
         self._add_fault(
-            method, _Fault(times=times, status=200, answer={"ok": False, "error": error}, headers={})
+            method,
+            _Fault(times=times, status=200, answer={"ok": False, "error": error}, headers={}),
         )
 
     def set_response(self, method: str, answer: Answer | Responder) -> None:
         """Answer every later call to ``method`` with ``answer`` (or ``answer(body)``)."""
-        self._overrides[method] = answer if callable(answer) else (lambda _body: dict(answer))
+        responder = answer if callable(answer) else (lambda _body: dict(answer))
+        with self._lock:
+            self._overrides[method] = responder
 
     def reset(self) -> None:
         """Forget recorded calls, pending faults and replaced answers."""
@@ -277,7 +293,8 @@ class SlackWebApiStandIn:
         elif (fault := self._take_fault(method)) is not None:
             status, answer, extra_headers = fault.status, dict(fault.answer), dict(fault.headers)
         else:
-            responder = self._overrides.get(method) or self._answers.get(method, _plain_ok)
+            with self._lock:
+                responder = self._overrides.get(method) or self._answers.get(method, _plain_ok)
             status, answer = 200, responder(body)
             extra_headers = {"X-OAuth-Scopes": _SCOPES}
 

@@ -1,0 +1,212 @@
+"""One project's intake record, each person's place in it, and what follows from them.
+
+The record keeps every answer with who gave it and when, so nothing a
+stakeholder said is overwritten by someone else. Which answer the decision
+uses is one rule: the project owner's latest answer to a question if the owner
+gave one, else the latest answer from anybody. Answers that disagree (after
+parsing, so "40GB daily" and "40 GB a day" agree) are reported as conflicts.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from conversations.answers import Answers, parse_answer
+from conversations.questions import CATALOG, QUESTIONS
+from conversations.summary import AnswerLine, Conflict, Summary, assess
+from conversations.values import ParseError, Value
+
+
+class IntakeStatus(StrEnum):
+    """Where the intake as a whole stands."""
+
+    OPEN = "open"
+    CANCELLED = "cancelled"
+
+
+class AnswerRecord(BaseModel):
+    """One answer as given: question, text, who, when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question_id: str
+    text: str
+    by: str
+    at: datetime
+
+
+class Intake(BaseModel):
+    """One project's record, shared by everybody answering in its thread."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str
+    started_by: str
+    started_at: datetime
+    owner: str | None = None
+    status: IntakeStatus = IntakeStatus.OPEN
+    answers: tuple[AnswerRecord, ...] = ()
+    skipped: tuple[str, ...] = ()
+    baseline: Summary | None = None
+
+
+class Place(BaseModel):
+    """One person's position in the dialogue; `history` is what `back` walks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user: str
+    current: str | None
+    history: tuple[str, ...] = ()
+
+
+class DialogueState(BaseModel):
+    """What one step reads and writes: the intake and the acting person's place."""
+
+    model_config = ConfigDict(frozen=True)
+
+    intake: Intake | None = None
+    place: Place | None = None
+
+
+_SLACK_MENTION = re.compile(r"^<@(?P<id>[A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def owner_user(owner: str | None) -> str | None:
+    """The user id behind an owner as typed: a chat mention (<@U123>) or a plain id/name."""
+    if not owner:
+        return None
+    match = _SLACK_MENTION.match(owner.strip())
+    return match.group("id") if match else owner.strip().lstrip("@")
+
+
+def latest_by_person(intake: Intake, question_id: str) -> list[AnswerRecord]:
+    """Each person's latest answer to one question, oldest first."""
+    latest: dict[str, AnswerRecord] = {}
+    for record in intake.answers:
+        if record.question_id == question_id:
+            latest.pop(record.by, None)
+            latest[record.by] = record
+    return list(latest.values())
+
+
+def used_answer(intake: Intake, question_id: str) -> AnswerRecord | None:
+    """The answer the decision uses: the owner's latest, else the latest from anybody."""
+    candidates = latest_by_person(intake, question_id)
+    if not candidates:
+        return None
+    owner = owner_user(intake.owner)
+    for record in candidates:
+        if record.by == owner:
+            return record
+    return max(candidates, key=lambda record: record.at)
+
+
+def answered(intake: Intake, question_id: str) -> bool:
+    """Whether anybody has answered the question."""
+    return any(record.question_id == question_id for record in intake.answers)
+
+
+def unresolved(intake: Intake) -> list[str]:
+    """Questions nobody has answered or skipped, in catalog order."""
+    return [
+        question.id
+        for question in CATALOG
+        if not answered(intake, question.id) and question.id not in intake.skipped
+    ]
+
+
+def next_question(intake: Intake, after: str | None) -> str | None:
+    """The next unresolved question after `after`, wrapping round; None when all are resolved."""
+    open_ids = unresolved(intake)
+    if not open_ids:
+        return None
+    if after is not None:
+        position = QUESTIONS_ORDER[after]
+        for question_id in open_ids:
+            if QUESTIONS_ORDER[question_id] > position:
+                return question_id
+    return open_ids[0]
+
+
+QUESTIONS_ORDER = {question.id: index for index, question in enumerate(CATALOG)}
+
+
+def _parsed(record: AnswerRecord) -> Value | None:
+    """A stored answer's value, or None if a newer parser no longer reads it.
+
+    Answers were validated before they were saved; a later parser change must
+    degrade to "unanswered" for that one answer rather than break the thread.
+    """
+    value = parse_answer(record.question_id, record.text)
+    return None if isinstance(value, ParseError) else value
+
+
+def conflicting(intake: Intake, question_id: str) -> list[AnswerRecord]:
+    """People's latest answers to a question when they disagree, else an empty list."""
+    latest = latest_by_person(intake, question_id)
+    if len(latest) < 2:
+        return []
+    values = [value for value in map(_parsed, latest) if value is not None]
+    if len(values) < 2:
+        return []
+    first = values[0]
+    return latest if any(not first.same_as(value) for value in values[1:]) else []
+
+
+def typed_answers(intake: Intake) -> Answers:
+    """The answers the decision uses, parsed."""
+    values: dict[str, Value] = {}
+    for question in CATALOG:
+        record = used_answer(intake, question.id)
+        value = _parsed(record) if record is not None else None
+        if value is not None:
+            values[question.id] = value
+    return Answers.model_validate(values)
+
+
+def _line(record: AnswerRecord) -> AnswerLine:
+    return AnswerLine(
+        question_id=record.question_id,
+        title=QUESTIONS[record.question_id].title,
+        text=record.text,
+        by=record.by,
+    )
+
+
+def summarise(intake: Intake, at: datetime) -> Summary | None:
+    """The summary of the intake as it stands, or None while decision inputs are missing."""
+    answers = typed_answers(intake)
+    if answers.missing_for_decision():
+        return None
+    lines = []
+    conflicts = []
+    for question in CATALOG:
+        record = used_answer(intake, question.id)
+        if record is None:
+            continue
+        lines.append(_line(record))
+        disagreeing = conflicting(intake, question.id)
+        if disagreeing:
+            conflicts.append(
+                Conflict(
+                    question_id=question.id,
+                    title=question.title,
+                    answers=tuple(_line(other) for other in disagreeing),
+                    used=_line(record),
+                )
+            )
+    return Summary(
+        project=intake.project,
+        owner=intake.owner,
+        started_by=intake.started_by,
+        produced_at=at,
+        assessment=assess(answers, owner=intake.owner),
+        answers=tuple(lines),
+        conflicts=tuple(conflicts),
+        open_questions=tuple(unresolved(intake)),
+    )
