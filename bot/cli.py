@@ -12,10 +12,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+
+OBJECT_EXAMPLE = '{"volume": "40 GB a day", "churn": "hourly"}'
 
 OWNER_KEY = "owner"
 
@@ -54,13 +56,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_decide(source: TextIO, out: TextIO, err: TextIO) -> int:
-    """Answers JSON in, recommendation JSON out; exit status 2 with one line per problem."""
+def run_decide(source: TextIO | BinaryIO, out: TextIO, err: TextIO) -> int:
+    """Answers JSON in, recommendation JSON out; exit status 2 with one line per problem.
+
+    Bytes are decoded here, strictly, as UTF-8 (a byte-order mark is allowed): a text
+    stream's lenient decoding would let undecodable bytes through to the output.
+    """
+    from conversations import messages as msg
     from conversations.answers import read_answers
     from conversations.summary import assess
 
     try:
-        raw = json.loads(source.read())
+        data = source.read()
+        raw = json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
+    except UnicodeDecodeError as exc:
+        err.write(msg.DECIDE_NOT_UTF8.format(reason=exc.reason, example=OBJECT_EXAMPLE) + "\n")
+        return EXIT_BAD_INPUT
+    except RecursionError:
+        err.write(msg.DECIDE_TOO_DEEP.format(example=OBJECT_EXAMPLE) + "\n")
+        return EXIT_BAD_INPUT
     except json.JSONDecodeError as exc:
         err.write(
             f"input: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}). "
@@ -92,9 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "decide":
         if args.answers is None:
-            return run_decide(sys.stdin, sys.stdout, sys.stderr)
+            return run_decide(sys.stdin.buffer, sys.stdout, sys.stderr)
         try:
-            with args.answers.open(encoding="utf-8") as source:
+            with args.answers.open("rb") as source:
                 return run_decide(source, sys.stdout, sys.stderr)
         except OSError as exc:
             sys.stderr.write(f"--answers: cannot read {args.answers}: {exc.strerror}\n")
@@ -109,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_slack(host=args.host, port=args.port)
     from bot.teams.server import run_teams
 
-    return run_teams(host=args.host, port=args.port)
+    status: int = run_teams(host=args.host, port=args.port)
+    return status
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from conversations.parsing import too_long
+from conversations import messages as msg
+from conversations.parsing import is_text, too_long
 from conversations.questions import QUESTIONS
 from conversations.values import (
     Churn,
@@ -71,10 +72,13 @@ class FieldProblem(BaseModel):
 
 
 def parse_answer(question_id: str, text: str) -> Value | ParseError:
-    """Parse one answer with its question's parser, refusing overlong text first."""
+    """Parse one answer with its question's parser, refusing overlong text or non-text first."""
     refused = too_long(text)
     if refused is not None:
         return refused
+    if not is_text(text):
+        wanted = _expected(question_id)
+        return ParseError(problem=msg.NOT_TEXT, expected=wanted.expected, example=wanted.example)
     return QUESTIONS[question_id].parser(text)
 
 
@@ -98,7 +102,7 @@ def read_answers(
             problems.append(
                 FieldProblem(
                     field=key,
-                    value="",
+                    value=given[:80] if isinstance(given, str) else "",
                     problem="is not a question I ask.",
                     expected="one of " + ", ".join(QUESTIONS),
                     example="volume",

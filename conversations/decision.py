@@ -4,7 +4,8 @@ Every strategy is scored against its row of the table. A column the row
 leaves as "Any" (or blank) carries no evidence and is left out; each other
 column scores 1 on a match, 0.5 on a near miss (an adjacent volume band, churn
 class or SLA class; a related customer system; state where the guide says
-"ideally no") and 0 otherwise. Columns are weighted (volume and churn 3, SLA
+"ideally no") and 0 otherwise. "Never changes" has no near miss: data either
+changes or it does not, and only data that never changes can be scored once. Columns are weighted (volume and churn 3, SLA
 and customer 2, state 1: the guide reads its table left to right and volume
 "dictates" infrastructure) and the score is the weighted share, 0-100. The
 highest score wins; a tie goes to the simpler strategy, by the guide's ease of
@@ -35,6 +36,8 @@ NONE = 0.0
 
 VOLUME_ORDER = tuple(VolumeBand)
 CHURN_ORDER = tuple(ChurnKind)
+# The churn classes of data that changes; "never" stands apart (see the module docstring).
+CHANGING_ORDER = tuple(kind for kind in ChurnKind if kind is not ChurnKind.NEVER)
 REALTIME_ORDER = tuple(RealTime)
 CUSTOMER_AFFINITY: dict[frozenset[str], float] = {
     frozenset({CustomerKind.INTERNAL_HIGH_THROUGHPUT, CustomerKind.INTERNAL_PRIVATE}): PARTIAL,
@@ -110,6 +113,13 @@ def _scale(order: tuple[str, ...], cells: frozenset[str], actual: str) -> float:
     return PARTIAL if neighbours & cells else NONE
 
 
+def _churn_closeness(cells: frozenset[str], actual: str) -> float:
+    """Like `_scale`, except that "never changes" is only ever a full match or none."""
+    if actual == ChurnKind.NEVER or actual in cells:
+        return FULL if actual in cells else NONE
+    return _scale(CHANGING_ORDER, cells - {ChurnKind.NEVER}, actual)
+
+
 def _customer_closeness(cells: frozenset[str], actual: str) -> float:
     if actual in cells:
         return FULL
@@ -152,7 +162,7 @@ _COLUMNS: tuple[_Column, ...] = (
         cells=lambda s: s.churn,
         actual=lambda a: a.churn.kind.value if a.churn else None,
         shown=lambda a: msg.CHURN_NAMES[a.churn.kind] if a.churn else "",
-        closeness=lambda s, actual: _scale(CHURN_ORDER, s.churn or frozenset(), actual),
+        closeness=lambda s, actual: _churn_closeness(s.churn or frozenset(), actual),
         describe=_ordered_text(CHURN_ORDER, msg.CHURN_NAMES),
     ),
     _Column(

@@ -106,6 +106,15 @@ STATUS_OWNER = "Owner: {owner}"
 STATUS_NO_OWNER = "Owner: nobody yet (`owner <name>`)"
 STATUS_YOUR_QUESTION = "Your current question: {n}. {question}"
 
+SLACK_ROOT = (
+    "*Intake: {project}*, started by {user}.\n"
+    "Stakeholders: reply in this thread to answer the questions; `help` lists the commands."
+)
+SLACK_MENTION_HELP = (
+    "Start an intake with `/intake <project name>` or by mentioning me with "
+    "`start <project name>`; in an intake's thread, just reply."
+)
+
 COULD_NOT_SAVE = "I couldn't save that just now, so nothing was recorded. Please send it again."
 BUSY_RETRY = "Several people answered at once and I couldn't save yours. Please send it again."
 
@@ -234,3 +243,14 @@ RISK_NO_OWNER = (
     "the whole approach."
 )
 RISK_NO_OWNER_ACTION = "Name an owner with the power to veto scope changes (`owner @name`)."
+
+# --- input that the parsers and `intake-bot decide` refuse ---------------------------------
+
+VOLUME_NO_ROW_SIZE = "I found a row count but not the size of one row (for example 1 KB each)."
+DECIDE_NOT_UTF8 = (
+    "input: not valid UTF-8 ({reason}). Expected one JSON object; for example: {example}"
+)
+DECIDE_TOO_DEEP = (
+    "input: the JSON is nested too deeply. Expected one JSON object; for example: {example}"
+)
+NOT_TEXT = "That answer holds characters that are not text (a broken character escape)."

@@ -46,8 +46,9 @@ MONTH = 30 * DAY
 QUARTER = 91 * DAY
 YEAR = 365 * DAY
 
-# A number as people type it: "1,000", "2.5", ".5", with an optional multiplier word.
-_NUMBER = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+# A number as people type it: "1,000", "2.5", ".5", with an optional multiplier word. It
+# starts a token: the "400" of "1e400", the "99" of "p99" and the "000" of "1,0000" are not numbers.
+_NUMBER = r"(?<![\w.])(?<!\d,)(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 _MULTIPLIER = r"(?:\s*(?P<mult>thousand|million|billion|mn|bn|k|m|b)\b)?"
 _MULTIPLIERS = {
     "k": 1e3,
@@ -91,10 +92,18 @@ _SIZE_UNIT = (
     r"teras?|gigs?|megs?|pb|tb|gb|mb|kb|b)\b"
 )
 _SIZE = re.compile(_NUMBER + r"\s*" + _SIZE_UNIT)
+_ROW_WORDS = r"(?:rows|records|events|messages|documents|lines|items)"
 _ROWS = re.compile(
-    _NUMBER + _MULTIPLIER + r"\s*(?:rows|records|events|messages|documents|lines|items)\b"
-    r"(?:\s*(?:of|at|,|averaging|each|x|×))*\s*(?:about|around|roughly|~|approx\.?)?\s*"
+    _NUMBER + _MULTIPLIER + r"\s*" + _ROW_WORDS + r"\b"
+    # A comma alone does not join a row size: "10 million rows, 40 GB a day" gives the total.
+    r"(?:\s*,?\s*(?:of|at|averaging|each|x|×))*\s*(?:about|around|roughly|~|approx\.?)?\s*"
     r"(?P<size>\d+(?:\.\d+)?)\s*" + _SIZE_UNIT.replace("?P<unit>", "?P<rowunit>")
+)
+# A row count and, elsewhere in the answer, the size of one row: "10m rows a day, 1 KB each".
+_ROW_COUNT = re.compile(_NUMBER + _MULTIPLIER + r"\s*" + _ROW_WORDS + r"\b")
+_ROW_SIZE = re.compile(
+    _NUMBER + r"\s*" + _SIZE_UNIT + r"\s*(?:each|apiece|a piece|per\s+\w+|an?\s+(?:row|record|"
+    r"event|message|document|line|item)\b)"
 )
 
 # Periods, in minutes. Longer phrases first so "every other day" never reads as "day".
@@ -161,6 +170,12 @@ def _period_minutes(text: str) -> float | None:
     return None
 
 
+def _schedule_minutes(text: str) -> float | None:
+    """Minutes between occurrences: a count per period first ("twice a day"), else the period."""
+    counted = _count_period(text)
+    return counted if counted is not None else _period_minutes(text)
+
+
 def _every_minutes(match: re.Match[str]) -> float:
     """Minutes between occurrences of an "every N units" phrase."""
     unit = match.group("unit").rstrip("s") or "s"
@@ -187,25 +202,45 @@ def too_long(text: str) -> ParseError | None:
     return None
 
 
+def is_text(text: str) -> bool:
+    """False for a string no card can show: lone surrogates, as a JSON escape can produce."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_volume(text: str) -> Volume | ParseError:
     """A size per period -> GB per day ("2 TB per week", "10 million rows of about 1 KB per day")."""
     clean = _clean(text)
-    period = _period_minutes(clean)
+    period = _schedule_minutes(clean)
     rows = _ROWS.search(clean)
+    row_count = _ROW_COUNT.search(clean)
+    row_size = _ROW_SIZE.search(clean)
     size = _SIZE.search(clean)
     if rows:
         gb = _number(rows) * float(rows.group("size")) * _SIZE_UNITS_GB[rows.group("rowunit")]
+    elif row_count and row_size:
+        gb = _number(row_count) * _number(row_size) * _SIZE_UNITS_GB[row_size.group("unit")]
     elif size:
-        gb = float(size.group("num").replace(",", "")) * _SIZE_UNITS_GB[size.group("unit")]
+        # With no "each", a size is the total: "10 million rows, 40 GB a day".
+        gb = _number(size) * _SIZE_UNITS_GB[size.group("unit")]
     else:
-        problem = msg.VOLUME_NO_UNIT if re.search(r"\d", clean) else msg.VOLUME_NO_SIZE
+        problem = (
+            msg.VOLUME_NO_ROW_SIZE
+            if row_count
+            else msg.VOLUME_NO_UNIT
+            if re.search(r"\d", clean)
+            else msg.VOLUME_NO_SIZE
+        )
         return ParseError(problem=problem, expected=msg.VOLUME_EXPECTED, example=msg.VOLUME_EXAMPLE)
     if period is None:
         return ParseError(
             problem=msg.VOLUME_NO_PERIOD, expected=msg.VOLUME_EXPECTED, example=msg.VOLUME_EXAMPLE
         )
-    gb_per_day = gb * DAY / period
-    if not _finite(gb_per_day):
+    gb_per_day = gb * DAY / period if period > 0 else math.inf
+    if not (_finite(gb_per_day) and _finite(period)):
         return ParseError(
             problem=msg.NUMBER_OUT_OF_RANGE,
             expected=msg.VOLUME_EXPECTED,
@@ -241,8 +276,14 @@ def parse_churn(text: str) -> Churn | ParseError:
         return Churn(text=text.strip(), kind=ChurnKind.CONSTANT)
     if _LOW_CHURN.search(clean):
         return Churn(text=text.strip(), kind=ChurnKind.LOW)
-    period = _period_minutes(clean) or _count_period(clean)
+    period = _schedule_minutes(clean)
     if period is not None:
+        if not _finite(period):
+            return ParseError(
+                problem=msg.NUMBER_OUT_OF_RANGE,
+                expected=msg.CHURN_EXPECTED,
+                example=msg.CHURN_EXAMPLE,
+            )
         if period < MINUTE:
             return Churn(text=text.strip(), kind=ChurnKind.CONSTANT, period_minutes=period)
         if period > LOW_CHURN_MINUTES:
@@ -256,7 +297,8 @@ def parse_churn(text: str) -> Churn | ParseError:
 def _count_period(clean: str) -> float | None:
     """Minutes between events for "twice a day", "3 times a week", "4x per hour"."""
     match = re.search(
-        r"(?P<count>once|twice|thrice|\d+(?:\.\d+)?)\s*(?:times?|x)?\s*(?:a|an|per|each|every|/)\s*"
+        r"(?<![\w.])(?P<count>once|twice|thrice|\d+(?:\.\d+)?)\s*(?:times?|x)?\s*"
+        r"(?:a|an|per|each|every|/)\s*"
         r"(?P<unit>second|sec|minute|min|hour|hr|day|night|week|wk|month|quarter|year|yr)\b",
         clean,
     )
@@ -265,12 +307,13 @@ def _count_period(clean: str) -> float | None:
     count = _WORD_COUNTS.get(match.group("count")) or float(match.group("count"))
     if count <= 0:
         return None
-    return _UNIT_MINUTES[match.group("unit")] / count
+    minutes = _UNIT_MINUTES[match.group("unit")] / count
+    return minutes if minutes > 0 else None
 
 
 _NO_RETRAIN = re.compile(
     r"^(?:never|no|none|n/a)\b|\bno need\b|\bno retrain|\bdoes not decay\b|\bdoesn't decay\b|"
-    r"\bnot needed\b|\bstatic\b|\bonce\b(?!\s*(?:a|an|per|every|each))"
+    r"\bnot needed\b|\bstatic\b|\bonce\b(?!\s*(?:a|an|per|every|each|in)\b)"
 )
 
 
@@ -279,7 +322,9 @@ def parse_decay(text: str) -> Decay | ParseError:
     clean = _clean(text)
     if _NO_RETRAIN.search(clean):
         return Decay(text=text.strip(), retrain_every_days=None)
-    minutes = _period_minutes(clean) or _count_period(clean) or _plain_duration_minutes(clean)
+    minutes = _schedule_minutes(clean)
+    if minutes is None:
+        minutes = _plain_duration_minutes(clean)
     if minutes is None or not _finite(minutes) or minutes == 0:
         return ParseError(
             problem=msg.NOT_UNDERSTOOD, expected=msg.DECAY_EXPECTED, example=msg.DECAY_EXAMPLE
@@ -318,7 +363,10 @@ _PER_SECOND_UNITS = re.compile(r"\b(?:rps|qps|tps|req/s|requests/s|calls/s)\b")
 def parse_frequency(text: str) -> Frequency | ParseError:
     """How often the model is invoked -> calls per second ("50k calls an hour", "once a day")."""
     clean = _clean(text)
-    number = re.search(_NUMBER + _MULTIPLIER, clean)
+    every = _EVERY_N.search(clean)
+    # The number in "2 calls every 10 minutes" that counts calls is the one outside "every ...".
+    outside = clean[: every.start()] + " " + clean[every.end() :] if every else clean
+    number = re.search(_NUMBER + _MULTIPLIER, outside)
     if number and _PER_SECOND_UNITS.search(clean):
         return _frequency(text, _number(number), MINUTE / 60)
     counted = re.search(r"\b(?P<word>once|twice|thrice)\b", clean)
@@ -329,7 +377,7 @@ def parse_frequency(text: str) -> Frequency | ParseError:
             expected=msg.FREQUENCY_EXPECTED,
             example=msg.FREQUENCY_EXAMPLE,
         )
-    if number and not _EVERY_N.search(clean):
+    if number:
         count = _number(number)
     elif counted:
         count = _WORD_COUNTS[counted.group("word")]
@@ -339,8 +387,8 @@ def parse_frequency(text: str) -> Frequency | ParseError:
 
 
 def _frequency(text: str, count: float, period_minutes: float) -> Frequency | ParseError:
-    """Build the value, refusing numbers too large to be real."""
-    per_second = count / (period_minutes * 60)
+    """Build the value, refusing numbers too large to be real (or periods of no time at all)."""
+    per_second = count / (period_minutes * 60) if period_minutes > 0 else math.inf
     if not _finite(per_second):
         return ParseError(
             problem=msg.NUMBER_OUT_OF_RANGE,
@@ -372,11 +420,17 @@ def parse_config(text: str) -> Config | ParseError:
 
 
 _NO_SLA = re.compile(
-    r"^(?:no|none|n/a|whenever)\b|\bno sla\b|\bbest[- ]effort\b|\bno (?:deadline|rush|hurry)\b|"
+    # "no SLA", but not "no more than 200 ms": that is an SLA.
+    r"^(?:no|none|n/a|whenever)\b(?!\s+(?:more|later|longer|slower|greater|worse)\b)|\bno sla\b|\bbest[- ]effort\b|\bno (?:deadline|rush|hurry)\b|"
     r"\bdoesn't matter\b|\bdoes not matter\b"
 )
 _NAMED_SLAS: tuple[tuple[re.Pattern[str], float], ...] = (
-    (re.compile(r"\breal[- ]?time\b|\binstant(?:ly|aneous)?\b|\bimmediate(?:ly)?\b"), 1.0),
+    (
+        re.compile(
+            r"\breal[- ]?time\b|\binstant(?:ly|aneous)?\b|\bimmediate(?:ly)?\b|\bsub[- ]?second\b"
+        ),
+        1.0,
+    ),
     (re.compile(r"\b(?:within|in) (?:the|an|a) hour\b|\bwithin the hour\b"), 3600.0),
     (re.compile(r"\b(?:within|in) (?:the|a) minute\b"), 60.0),
     (
@@ -427,7 +481,7 @@ _CUSTOMER_HINTS: tuple[tuple[CustomerKind, re.Pattern[str]], ...] = (
         CustomerKind.EXTERNAL,
         re.compile(
             r"\bexternal\b|\binternet\b|\bpartners?\b|\bpublic\b|\bthird[- ]part(?:y|ies)\b|"
-            r"\bcustomers?\b|\bclients?\b|\bmobile\b|\bwebsite\b|\bweb app\b|\boutside\b"
+            r"\boutside\b"
         ),
     ),
     (
@@ -436,6 +490,11 @@ _CUSTOMER_HINTS: tuple[tuple[CustomerKind, re.Pattern[str]], ...] = (
             r"\binternal\b|\bprivate\b|\bintranet\b|\bvpc\b|\bback[- ]?office\b|\bin[- ]house\b|"
             r"\bdashboards?\b|\bour own\b|\bbackend\b"
         ),
+    ),
+    # Weaker hints come after "internal": "internal customers" are inside the network.
+    (
+        CustomerKind.EXTERNAL,
+        re.compile(r"\bcustomers?\b|\bclients?\b|\bmobile\b|\bwebsite\b|\bweb app\b"),
     ),
 )
 
@@ -461,7 +520,8 @@ MAX_STAKEHOLDERS = 50
 
 def parse_stakeholders(text: str) -> Stakeholders | ParseError:
     """A list of people or teams, split on commas, "and", semicolons and new lines."""
-    parts = re.split(r"\s*(?:,|;|\n|\band\b|&)\s*", text.strip())
+    # "&" separates only between spaces, so "R&D" stays one team.
+    parts = re.split(r"\s*(?:,|;|\n|\band\b|(?<=\s)&(?=\s))\s*", text.strip(), flags=re.IGNORECASE)
     names = tuple(dict.fromkeys(part.strip(" .") for part in parts if part.strip(" .")))
     if not names:
         return ParseError(

@@ -97,9 +97,11 @@ def deep_learning(answers: Answers, rec: Recommendation, owner: str | None) -> R
     deep_total = cost + retrains * cost * RETRAIN_COST_SHARE
     simple_cost = cost * SIMPLE_COST_SHARE
     simple_total = simple_cost + retrains * SIMPLE_RETRAIN_RATIO * simple_cost * RETRAIN_COST_SHARE
+    # Both totals scale with the same cost, so their ratio cannot grade severity (it is
+    # always over 16x). What grades it is the guide's third cost: retraining, again and again.
     return Risk(
         id="deep_learning_complexity",
-        severity=Severity.HIGH if deep_total >= 10 * simple_total else Severity.MEDIUM,
+        severity=Severity.HIGH if retrains else Severity.MEDIUM,
         message=msg.RISK_DEEP_COST.format(
             years=LIFESPAN_YEARS,
             cost=cost,

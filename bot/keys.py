@@ -1,0 +1,107 @@
+"""Every Redis key the bot uses is derived here, and only here.
+
+A wrong key is a silent data leak between threads, so the layout is written
+once and pinned by tests. The layout, with ``e()`` the escaping below::
+
+    <prefix>:intake:{<platform>:<workspace>:<channel>}:<thread>
+    <prefix>:place:{<platform>:<workspace>:<channel>}:<thread>:<user>
+    <prefix>:channel:{<platform>:<workspace>:<channel>}
+    <prefix>:intake-delivery:{<platform>:<workspace>:<channel>}:<delivery id>
+    <prefix>:delivery:{<platform>:<delivery id>}
+
+Why the braces: Redis Cluster hashes only the text between the first ``{`` and
+the next ``}``, so every key of one channel (its intakes, the places in them,
+the channel's index and the deliveries that change them) lands in one slot.
+That is what lets ``StateStore.save_all`` change an intake, a person's place,
+the channel index and the delivery mark in one Lua script on a Cluster too.
+The slot is per channel rather than per thread so the channel index can join
+that script; intake traffic is human-paced, so one channel per slot is no hot
+spot. A delivery that belongs to no intake yet (a command that opens a thread)
+uses ``delivery_key``, which spreads over all slots.
+
+Why the escaping: components come from Slack and Teams payloads, and ids are
+not ours to trust. Percent-encoding ``%``, ``:``, ``{`` and ``}`` makes each
+component free of the separator and of hash-tag braces, and the encoding is
+reversible, so two different refs or users can never produce the same key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from redis.crc import key_slot
+
+_ESCAPES = str.maketrans({"%": "%25", ":": "%3A", "{": "%7B", "}": "%7D"})
+_PREFIX = re.compile(r"[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRef:
+    """Where one intake lives: a thread in a channel of a workspace on a platform.
+
+    ``thread`` is empty where the platform has no threads (the console).
+    """
+
+    platform: str
+    workspace: str
+    channel: str
+    thread: str
+
+
+def _e(component: str) -> str:
+    """Escape one component so that it cannot split a key or open a hash tag."""
+    return component.translate(_ESCAPES)
+
+
+def _checked(prefix: str) -> str:
+    """Refuse prefixes that could carry braces (and so steal the hash tag) or be empty."""
+    if not _PREFIX.fullmatch(prefix):
+        raise ValueError(
+            "key prefix must be letters, digits, '_', '.', '-' in ':'-separated parts, "
+            f"for example 'intake' or 'intake:staging'; got {prefix!r}"
+        )
+    return prefix
+
+
+def channel_tag(platform: str, workspace: str, channel: str) -> str:
+    """The Cluster hash tag shared by every key of one channel, braces included."""
+    return "{" + ":".join((_e(platform), _e(workspace), _e(channel))) + "}"
+
+
+def _tag(ref: IntakeRef) -> str:
+    return channel_tag(ref.platform, ref.workspace, ref.channel)
+
+
+def intake_key(ref: IntakeRef, prefix: str) -> str:
+    """The key of the intake record that everybody in the thread shares."""
+    return f"{_checked(prefix)}:intake:{_tag(ref)}:{_e(ref.thread)}"
+
+
+def place_key(ref: IntakeRef, user: str, prefix: str) -> str:
+    """The key of one person's place in one intake's dialogue."""
+    return f"{_checked(prefix)}:place:{_tag(ref)}:{_e(ref.thread)}:{_e(user)}"
+
+
+def channel_index_key(platform: str, workspace: str, channel: str, prefix: str) -> str:
+    """The key of the set of a channel's intakes, read by the digest."""
+    return f"{_checked(prefix)}:channel:{channel_tag(platform, workspace, channel)}"
+
+
+def intake_delivery_key(ref: IntakeRef, delivery_id: str, prefix: str) -> str:
+    """The mark of a delivery that changes this intake, in the intake's slot.
+
+    Pass this to ``save_all`` so the mark is written in the same script, and on
+    a Cluster in the same slot, as the state the delivery produced.
+    """
+    return f"{_checked(prefix)}:intake-delivery:{_tag(ref)}:{_e(delivery_id)}"
+
+
+def delivery_key(platform: str, delivery_id: str, prefix: str) -> str:
+    """The mark of a delivery that is deduplicated on its own (``remember_delivery``)."""
+    return f"{_checked(prefix)}:delivery:{{{_e(platform)}:{_e(delivery_id)}}}"
+
+
+def cluster_slot(key: str) -> int:
+    """The Redis Cluster slot of ``key``; the store uses it to refuse cross-slot scripts."""
+    return key_slot(key.encode())

@@ -1,0 +1,163 @@
+"""The one use-case layer every adapter calls: load, step, save, reply.
+
+An adapter hands over a neutral event for one intake; the service loads the
+intake and the person's place in one round trip, runs the pure dialogue, and
+writes both back in one atomic compare-and-set together with the delivery id.
+So a lost race is retried from fresh state, a repeated delivery is recognised
+by Redis itself, and when Redis is away the person is told and nothing is
+half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+
+from bot.errors import StaleStateError, StoreUnavailableError
+from bot.keys import IntakeRef, channel_index_key, intake_delivery_key, intake_key, place_key
+from bot.store import DeliveryMark, IndexEntry, StateStore, Write
+from conversations import messages as msg
+from conversations.dialogue import step
+from conversations.events import Event
+from conversations.intake import DialogueState, Intake, Place
+from conversations.replies import Notice, Reply, Tone
+
+log = structlog.get_logger(__name__)
+
+MAX_ATTEMPTS = 12
+
+
+def utc_now() -> datetime:
+    """The service's clock; the dialogue itself has none."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one event: the replies to show, and whether it was new and saved."""
+
+    replies: list[Reply] = field(default_factory=list)
+    duplicate: bool = False
+    ignored: bool = False
+    saved: bool = True
+    state: DialogueState | None = None
+
+
+@dataclass(slots=True)
+class IntakeService:
+    """Runs dialogue steps against Redis-held state for every front end."""
+
+    store: StateStore
+    prefix: str
+    place_ttl_seconds: int
+    delivery_ttl_seconds: int
+    clock: Callable[[], datetime] = utc_now
+    max_attempts: int = MAX_ATTEMPTS
+
+    async def handle(
+        self,
+        ref: IntakeRef,
+        event: Event,
+        *,
+        platform_delivery: str | None = None,
+        require_intake: bool = False,
+    ) -> Outcome:
+        """Apply one event; a repeated `platform_delivery` id is applied once only.
+
+        With `require_intake`, an event for a thread that holds no intake is
+        ignored without a reply: most thread replies in a channel are not ours.
+        """
+        keys = (intake_key(ref, self.prefix), place_key(ref, event.user, self.prefix))
+        logger = log.bind(intake=keys[0], delivery=platform_delivery)
+        delivery = (
+            DeliveryMark(
+                key=intake_delivery_key(ref, platform_delivery, self.prefix),
+                ttl_seconds=self.delivery_ttl_seconds,
+            )
+            if platform_delivery
+            else None
+        )
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return await self._attempt(ref, event, keys, delivery, require_intake)
+            except StaleStateError as exc:
+                logger.debug("intake.stale_write", attempt=attempt, key=exc.key)
+            except StoreUnavailableError as exc:
+                logger.warning("intake.store_unavailable", error=str(exc))
+                return Outcome(
+                    replies=[Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)], saved=False
+                )
+        logger.warning("intake.gave_up_after_conflicts", attempts=self.max_attempts)
+        return Outcome(replies=[Notice(template=msg.BUSY_RETRY, tone=Tone.PROBLEM)], saved=False)
+
+    async def _attempt(
+        self,
+        ref: IntakeRef,
+        event: Event,
+        keys: tuple[str, str],
+        delivery: DeliveryMark | None,
+        require_intake: bool,
+    ) -> Outcome:
+        intake_k, place_k = keys
+        loaded_intake, loaded_place = await self.store.load_many(
+            [(intake_k, Intake), (place_k, Place)]
+        )
+        if loaded_intake is None and require_intake:
+            return Outcome(ignored=True, saved=False)
+        before = DialogueState(
+            intake=loaded_intake.value if loaded_intake else None,
+            place=loaded_place.value if loaded_place else None,
+        )
+        after, replies = step(before, event)
+        writes = []
+        if after.intake is not None and after.intake != before.intake:
+            writes.append(
+                Write(
+                    key=intake_k,
+                    value=after.intake,
+                    expected_version=loaded_intake.version if loaded_intake else None,
+                )
+            )
+        if after.place is not None and after.place != before.place:
+            writes.append(
+                Write(
+                    key=place_k,
+                    value=after.place,
+                    expected_version=loaded_place.version if loaded_place else None,
+                    ttl_seconds=self.place_ttl_seconds,
+                )
+            )
+        elif loaded_place is not None:
+            # Touch the unchanged place too, so an active person's place does not expire.
+            writes.append(
+                Write(
+                    key=place_k,
+                    value=loaded_place.value,
+                    expected_version=loaded_place.version,
+                    ttl_seconds=self.place_ttl_seconds,
+                )
+            )
+        index = None
+        if loaded_intake is None and after.intake is not None:
+            index = IndexEntry(
+                key=channel_index_key(ref.platform, ref.workspace, ref.channel, self.prefix),
+                member=intake_k,
+            )
+        if writes or delivery:
+            result = await self.store.save_all(writes, delivery=delivery, index=index)
+            if result.duplicate:
+                return Outcome(duplicate=True, saved=False)
+        return Outcome(replies=replies, state=after)
+
+    async def load(self, ref: IntakeRef, user: str) -> DialogueState:
+        """The current state of one person in one intake (for status pages and tests)."""
+        loaded_intake, loaded_place = await self.store.load_many(
+            [(intake_key(ref, self.prefix), Intake), (place_key(ref, user, self.prefix), Place)]
+        )
+        return DialogueState(
+            intake=loaded_intake.value if loaded_intake else None,
+            place=loaded_place.value if loaded_place else None,
+        )

@@ -1,0 +1,68 @@
+"""Settings, read once from the environment (and `.env`) in the entry point and passed down.
+
+No module reads `os.environ` at import time; tests build a `Settings` with
+the values they need. Secrets are `SecretStr` so that printing or logging a
+settings object never shows them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+DAY_SECONDS = 24 * 60 * 60
+
+
+class LogFormat(StrEnum):
+    """JSON for log collectors, console for people."""
+
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; names match DESIGN.md and `.env.example`."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
+    state_dir: Path = Field(default=Path(".intake"), validation_alias="INTAKE_STATE_DIR")
+    key_prefix: str = Field(default="intake", validation_alias="INTAKE_KEY_PREFIX")
+    place_ttl_seconds: int = Field(
+        default=30 * DAY_SECONDS, gt=0, validation_alias="INTAKE_PLACE_TTL_SECONDS"
+    )
+    delivery_ttl_seconds: int = Field(
+        default=DAY_SECONDS, gt=0, validation_alias="INTAKE_DELIVERY_TTL_SECONDS"
+    )
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default=SLACK_API_DEFAULT, validation_alias="SLACK_API_URL")
+
+    microsoft_app_id: str | None = Field(default=None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(
+        default=None, validation_alias="MICROSOFT_APP_PASSWORD"
+    )
+    microsoft_app_tenant_id: str | None = Field(
+        default=None, validation_alias="MICROSOFT_APP_TENANT_ID"
+    )
+
+    # Switching request authentication off is for local development only, and explicit.
+    insecure_skip_auth: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("INTAKE_INSECURE_SKIP_AUTH", "insecure_skip_auth"),
+    )
+
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_format: LogFormat = Field(default=LogFormat.CONSOLE, validation_alias="LOG_FORMAT")
+
+    def redis_url_value(self) -> str | None:
+        """The Redis URL for the client; None means run the embedded server."""
+        return self.redis_url.get_secret_value() if self.redis_url else None

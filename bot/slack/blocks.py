@@ -1,0 +1,324 @@
+"""Neutral replies -> Slack messages (Block Kit blocks, fallback text, metadata).
+
+Blocks are built with slack_sdk's block models, which validate Slack's limits
+as they are built; every text is escaped (`&`, `<`, `>`) and cut to the limits
+in `limits.py` first, so a person's answer can neither ping `@channel`, forge
+a link nor make Slack reject the message. Only a user mention the bot itself
+renders (`<@U123>`) is left as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.slack.limits import (
+    BUTTON_TEXT_MAX,
+    HEADER_TEXT_MAX,
+    MAX_BLOCKS_PER_MESSAGE,
+    MESSAGE_TEXT_RECOMMENDED_MAX,
+    SECTION_FIELD_TEXT_MAX,
+    SECTION_TEXT_MAX,
+    escape_mrkdwn,
+    truncate,
+)
+from conversations import messages as msg
+from conversations.questions import QUESTIONS, question_number
+from conversations.replies import Notice, QuestionReply, Reask, Reply, SummaryReply
+from conversations.risks import Severity
+from conversations.summary import Summary
+
+QUESTION_EVENT = "intake_question"
+SUMMARY_EVENT = "intake_summary"
+CHOICE_ACTION_PREFIX = "intake_choice"
+CHOICE_SEPARATOR = ":"
+SEVERITY_MARKS = {
+    Severity.HIGH: ":red_circle:",
+    Severity.MEDIUM: ":large_orange_circle:",
+    Severity.LOW: ":white_circle:",
+}
+MAX_RISK_SECTIONS = 10
+
+
+@dataclass(slots=True)
+class SlackMessage:
+    """One chat.postMessage worth of content."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """Arguments for chat.postMessage / chat.update."""
+        kwargs: dict[str, Any] = {
+            "text": truncate(self.text, MESSAGE_TEXT_RECOMMENDED_MAX),
+            "blocks": [block.to_dict() for block in self.blocks[:MAX_BLOCKS_PER_MESSAGE]],
+        }
+        if self.metadata is not None:
+            kwargs["metadata"] = self.metadata
+        return kwargs
+
+
+def mention(user: str) -> str:
+    """A Slack user mention; ids are ours (from payloads), not typed text."""
+    return f"<@{escape_mrkdwn(user)}>"
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX))])
+
+
+def notice_text(notice: Notice) -> str:
+    """A notice in mrkdwn: our template escaped, typed parameters escaped, mentions kept."""
+    template = escape_mrkdwn(notice.template)
+    return Notice(template=template, params=notice.params, tone=notice.tone).render(
+        escape_mrkdwn, mention
+    )
+
+
+def choice_value(question_id: str, choice_id: str) -> str:
+    """A button's value carries its question id, so a late click still answers the right one."""
+    return f"{question_id}{CHOICE_SEPARATOR}{choice_id}"
+
+
+def parse_choice_value(value: str) -> tuple[str, str] | None:
+    """The (question id, choice id) a button value carries, or None if it is not ours."""
+    question_id, separator, choice_id = value.partition(CHOICE_SEPARATOR)
+    return (question_id, choice_id) if separator and question_id and choice_id else None
+
+
+def question_message(question: QuestionReply, preface: list[str], intake_id: str) -> SlackMessage:
+    """A question with progress, why, examples, and buttons for its choices."""
+    blocks: list[Block] = [_context(line) for line in preface]
+    heading = (
+        f"{mention(question.to_user)} *{question.number}/{question.total} · "
+        f"{escape_mrkdwn(question.title)}*\n{escape_mrkdwn(question.prompt)}"
+    )
+    blocks.append(_section(heading))
+    hints = [f"_Why:_ {escape_mrkdwn(question.why)}"]
+    hints.append("_For example:_ " + escape_mrkdwn(" · ".join(question.examples)))
+    if question.current_answer:
+        hints.append("_Current answer:_ " + escape_mrkdwn(question.current_answer))
+    if question.optional:
+        hints.append("_Optional:_ reply `skip` to leave it out.")
+    blocks.append(_context("\n".join(hints)))
+    if question.choices:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"{CHOICE_ACTION_PREFIX}{CHOICE_SEPARATOR}{question.question_id}",
+                elements=[
+                    ButtonElement(
+                        text=PlainTextObject(text=truncate(choice.label, BUTTON_TEXT_MAX)),
+                        action_id=f"{CHOICE_ACTION_PREFIX}{CHOICE_SEPARATOR}{choice.id}",
+                        value=choice_value(question.question_id, choice.id),
+                    )
+                    for choice in question.choices
+                ],
+            )
+        )
+    fallback = f"{question.number}/{question.total} {question.title}: {question.prompt}"
+    return SlackMessage(
+        text="\n".join([*preface, escape_mrkdwn(fallback)]),
+        blocks=blocks,
+        metadata={
+            "event_type": QUESTION_EVENT,
+            "event_payload": {
+                "question_id": question.question_id,
+                "intake": intake_id,
+                "number": question.number,
+                "total": question.total,
+            },
+        },
+    )
+
+
+def answered_message(question_id: str, who: str, label: str) -> SlackMessage:
+    """The question message after a click: buttons gone, who chose what shown.
+
+    The question text comes from the catalog, not from the clicked payload.
+    """
+    question = QUESTIONS[question_id]
+    line = escape_mrkdwn(
+        f"{question_number(question_id)}/{len(QUESTIONS)} {question.title}: {question.prompt}"
+    )
+    return SlackMessage(
+        text=line,
+        blocks=[
+            _section(line),
+            _context(f":white_check_mark: {mention(who)} chose *{escape_mrkdwn(label)}*"),
+        ],
+    )
+
+
+def reask_text(reask: Reask) -> str:
+    """Quote what was wrong and say what is expected, with an example."""
+    quoted = escape_mrkdwn(truncate(reask.quoted, 200))
+    return f"{mention(reask.to_user)} > {quoted}\n" + escape_mrkdwn(
+        msg.REASK.format(problem=reask.problem, expected=reask.expected, example=reask.example)
+    )
+
+
+def text_message(text: str) -> SlackMessage:
+    """A plain notice as one section."""
+    return SlackMessage(text=text, blocks=[_section(text)])
+
+
+def summary_message(summary: Summary, intake_id: str) -> SlackMessage:
+    """The summary card, inside Block Kit's limits."""
+    a = summary.assessment
+    card = a.report_card
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=PlainTextObject(
+                text=truncate(msg.SUMMARY_TITLE.format(project=summary.project), HEADER_TEXT_MAX)
+            )
+        ),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=msg.SUMMARY_RECOMMENDATION.format(
+                    strategy=escape_mrkdwn(a.label), score=a.scores[a.strategy]
+                )
+            ),
+            fields=[
+                MarkdownTextObject(text=f"*Scalability*\n{card.scalability}"),
+                MarkdownTextObject(text=f"*Speed*\n{card.speed}"),
+                MarkdownTextObject(text=f"*Ease of deployment*\n{card.ease_of_deployment}"),
+                MarkdownTextObject(text=f"*MLOps pipeline*\n{card.mlops_pipeline}"),
+            ],
+        ),
+        _context(escape_mrkdwn(f"Report card ({card.source}). {card.note}".strip())),
+        _section("*Why*\n" + "\n".join(f"• {escape_mrkdwn(r.text)}" for r in a.reasons)),
+    ]
+    if a.compute:
+        blocks.append(
+            _section(
+                f"*Compute* ({escape_mrkdwn(a.compute.workload)})\n"
+                f"{escape_mrkdwn(a.compute.tool)} on {escape_mrkdwn(a.compute.infrastructure)}"
+            )
+        )
+    blocks.append(DividerBlock())
+    alternatives = [
+        f"• *{escape_mrkdwn(alt.label)}* ({alt.score:.0f}): "
+        + escape_mrkdwn("; ".join(alt.would_need) or "a tie; no change needed")
+        for alt in a.alternatives
+    ]
+    blocks.append(
+        _section("*Alternatives, and what would make each win*\n" + "\n".join(alternatives))
+    )
+    blocks.append(DividerBlock())
+    if a.risks:
+        blocks.append(_section(f"*Complexity risks* ({len(a.risks)})"))
+        shown = a.risks[:MAX_RISK_SECTIONS]
+        blocks.extend(
+            SectionBlock(
+                fields=[
+                    MarkdownTextObject(
+                        text=truncate(
+                            f"{SEVERITY_MARKS[risk.severity]} *{risk.severity.value}*: "
+                            + escape_mrkdwn(risk.message),
+                            SECTION_FIELD_TEXT_MAX,
+                        )
+                    ),
+                    MarkdownTextObject(
+                        text=truncate(
+                            "_What to do:_ " + escape_mrkdwn(risk.action), SECTION_FIELD_TEXT_MAX
+                        )
+                    ),
+                ]
+            )
+            for risk in shown
+        )
+    else:
+        blocks.append(_section("*Complexity risks*: none found"))
+    if summary.conflicts:
+        lines = []
+        for conflict in summary.conflicts:
+            given = "; ".join(
+                f"{mention(line.by)}: {escape_mrkdwn(line.text)}" for line in conflict.answers
+            )
+            lines.append(
+                f"• *{escape_mrkdwn(conflict.title)}*: {given} "
+                f"(using _{escape_mrkdwn(conflict.used.text)}_)"
+            )
+        blocks.append(_section("*Conflicts between stakeholders*\n" + "\n".join(lines)))
+    if summary.open_questions:
+        blocks.append(
+            _context("Open questions: " + escape_mrkdwn(", ".join(summary.open_questions)))
+        )
+    blocks.append(_context(_owner_line(summary)))
+    fallback = msg.SUMMARY_FALLBACK.format(
+        project=summary.project, strategy=a.label, score=a.scores[a.strategy]
+    )
+    return SlackMessage(
+        text=escape_mrkdwn(fallback),
+        blocks=blocks,
+        metadata={
+            "event_type": SUMMARY_EVENT,
+            "event_payload": {
+                "strategy": a.strategy.value,
+                "intake": intake_id,
+                "score": a.scores[a.strategy],
+                "risks": len(a.risks),
+            },
+        },
+    )
+
+
+def _owner_line(summary: Summary) -> str:
+    if not summary.owner:
+        return ":warning: " + escape_mrkdwn(msg.SUMMARY_NO_OWNER) + ": reply `owner @name`."
+    owner = summary.owner.strip()
+    shown = owner if _is_user_mention(owner) else escape_mrkdwn(owner)
+    return f"Project owner: {shown}"
+
+
+_USER_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^<>&]*)?>")
+
+
+def _is_user_mention(text: str) -> bool:
+    """Exactly one Slack user mention (<@U123> or <@U123|name>), nothing else."""
+    return _USER_MENTION.fullmatch(text) is not None
+
+
+def to_messages(replies: list[Reply], intake_id: str) -> list[SlackMessage]:
+    """Replies of one turn -> as few messages as reads well.
+
+    Notices before a question or summary ride along as context lines of that
+    message, which keeps a turn to one post (Slack allows about one message a
+    second per channel).
+    """
+    messages: list[SlackMessage] = []
+    pending: list[str] = []
+    for reply in replies:
+        if isinstance(reply, Notice):
+            pending.append(notice_text(reply))
+        elif isinstance(reply, Reask):
+            pending.append(reask_text(reply))
+        elif isinstance(reply, QuestionReply):
+            messages.append(question_message(reply, pending, intake_id))
+            pending = []
+        elif isinstance(reply, SummaryReply):
+            if pending:
+                messages.append(text_message("\n".join(pending)))
+                pending = []
+            messages.append(summary_message(reply.summary, intake_id))
+    if pending:
+        messages.append(text_message("\n".join(pending)))
+    return messages

@@ -1,0 +1,143 @@
+"""`intake-bot slack`: the Bolt app on aiohttp's production server, or over Socket Mode.
+
+HTTP mode serves `/slack/events` (commands, events and interactivity share
+the one Request URL), `/healthz` and `/readyz` through aiohttp's AppRunner,
+not Bolt's development server. With `SLACK_APP_TOKEN` set, Slack's traffic
+arrives over a Socket Mode WebSocket instead, and the HTTP server keeps only
+the health routes for the orchestrator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import ConfigurationError
+from bot.health import add_health_routes
+from bot.logging_setup import configure_logging
+from bot.runtime import open_runtime
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.store import StateStore
+
+log = structlog.get_logger(__name__)
+
+EVENTS_PATH = "/slack/events"
+RATE_LIMIT_RETRIES = 3
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    """The Web API client: our base URL, and slack_sdk's retries for 429 (honouring Retry-After)."""
+    if settings.slack_bot_token is None:
+        raise ConfigurationError("SLACK_BOT_TOKEN is not set; the Slack app cannot post.")
+    return AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncConnectionErrorRetryHandler(),
+        ],
+    )
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse to start with settings that would leave requests unauthenticated by accident."""
+    socket_mode = settings.slack_app_token is not None
+    if (
+        not socket_mode
+        and settings.slack_signing_secret is None
+        and not settings.insecure_skip_auth
+    ):
+        raise ConfigurationError(
+            "SLACK_SIGNING_SECRET is not set. Set it (Basic Information > App Credentials), "
+            "use Socket Mode with SLACK_APP_TOKEN, or set INTAKE_INSECURE_SKIP_AUTH=true "
+            "for local development only."
+        )
+
+
+def make_web_app(bolt: AsyncApp, store: StateStore, *, events: bool = True) -> web.Application:
+    """The aiohttp application: Slack's Request URL and the health probes."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    web_app = web.Application()
+    if events:
+        web_app.router.add_post(EVENTS_PATH, slack_events)
+    add_health_routes(web_app, store)
+    return web_app
+
+
+@dataclass(frozen=True, slots=True)
+class RunningSlack:
+    """A started server, for tests and benchmarks: where it listens and its Bolt app."""
+
+    port: int
+    bolt: AsyncApp
+
+
+@asynccontextmanager
+async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterator[RunningSlack]:
+    """Run the Slack app until the context exits."""
+    check_settings(settings)
+    async with open_runtime(settings) as runtime:
+        client = make_client(settings)
+        bolt = build_app(settings, runtime.service, client)
+        socket_mode = settings.slack_app_token is not None
+        runner = web.AppRunner(make_web_app(bolt, runtime.store, events=not socket_mode))
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1] if runner.addresses else port
+        socket_handler = None
+        if socket_mode and settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(
+                bolt, settings.slack_app_token.get_secret_value()
+            )
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info("slack.started", port=bound, mode="socket" if socket_mode else "http")
+        try:
+            yield RunningSlack(port=bound, bolt=bolt)
+        finally:
+            if socket_handler is not None:
+                await socket_handler.close_async()  # type: ignore[no-untyped-call]
+            await runner.cleanup()
+            log.info("slack.stopped")
+
+
+async def _serve_forever(settings: Settings, host: str, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with slack_server(settings, host, port):
+        await stop.wait()
+
+
+def run_slack(*, host: str, port: int) -> int:
+    """Entry point of `intake-bot slack`."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        asyncio.run(_serve_forever(settings, host, port))
+    except ConfigurationError as exc:
+        log.error("slack.bad_configuration", error=str(exc))
+        return 2
+    return 0

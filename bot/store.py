@@ -1,0 +1,347 @@
+"""Redis-held state with versioned, all-or-nothing writes.
+
+Every value is a pydantic model kept in a Redis hash with two fields: ``v``,
+its version (1 for the first write, +1 for each later one), and ``d``, the
+model's JSON. A hash keeps the version and the data under one key, so one
+HGET answers the compare-and-set question and one HSET replaces both, and the
+JSON stays readable with ``redis-cli HGET <key> d``.
+
+Writes are optimistic: the caller loads values with their versions, computes,
+and calls ``save_all`` with the versions it read. One Lua script checks every
+version and writes every key, or writes nothing and the caller gets
+``StaleStateError``; the last writer never silently wins. The pattern the
+service follows::
+
+    async def handle() -> SaveResult:
+        intake, place = await store.load_many([(ik, Intake), (pk, Place)])
+        ...  # step the dialogue on the loaded values
+        return await store.save_all(
+            [Write(ik, new_intake, version_of(intake)), Write(pk, new_place, version_of(place),
+             ttl_seconds=PLACE_TTL_SECONDS)],
+            delivery=DeliveryMark(intake_delivery_key(ref, delivery_id, store.prefix)),
+        )
+
+    result = await with_retries(handle)
+
+A delivery mark rides in the same script: a repeated delivery changes nothing
+and reports ``duplicate``, and a delivery is never marked without the state it
+produced. All keys of one script must share a Redis Cluster slot, which the
+keys from ``bot.keys`` for one channel do; ``save_all`` refuses others early
+rather than failing only in production on a Cluster.
+
+Every Redis connection failure or timeout surfaces as ``StoreUnavailableError``
+and any other Redis failure as ``StoreError``, never as a redis exception, and
+no message carries the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import structlog
+from pydantic import BaseModel, ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.errors import StaleStateError, StoreError, StoreUnavailableError
+from bot.keys import cluster_slot
+
+log = structlog.get_logger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+PLACE_TTL_SECONDS = 30 * 24 * 3600
+"""A person's place expires after a month without a word; the intake itself never does."""
+
+DELIVERY_TTL_SECONDS = 24 * 3600
+"""Slack and Teams repeat a delivery within minutes; a day of memory covers every retry."""
+
+DEFAULT_ATTEMPTS = 5
+
+# KEYS: the n written keys, then the delivery key if ARGV[2] ~= '', then the index key if
+# ARGV[3] ~= ''. ARGV: n, delivery ttl, index member, then per write: expected version
+# ('' = must not exist), JSON, ttl ('' = no expiry).
+# Returns {'ok', v1..vn} | {'duplicate'} | {'stale', i, found or ''}.
+_SAVE_ALL = """
+local n = tonumber(ARGV[1])
+local delivery_ttl = ARGV[2]
+local member = ARGV[3]
+local next_key = n + 1
+local delivery_key = false
+local index_key = false
+if delivery_ttl ~= '' then
+  delivery_key = KEYS[next_key]
+  next_key = next_key + 1
+end
+if member ~= '' then
+  index_key = KEYS[next_key]
+end
+if delivery_key and redis.call('EXISTS', delivery_key) == 1 then
+  return {'duplicate'}
+end
+local versions = {}
+for i = 1, n do
+  local expected = ARGV[4 + (i - 1) * 3]
+  local found = redis.call('HGET', KEYS[i], 'v') or ''
+  if found ~= expected then
+    return {'stale', i, found}
+  end
+  versions[i] = (tonumber(found) or 0) + 1
+end
+for i = 1, n do
+  local base = 4 + (i - 1) * 3
+  redis.call('HSET', KEYS[i], 'v', versions[i], 'd', ARGV[base + 1])
+  if ARGV[base + 2] ~= '' then
+    redis.call('EXPIRE', KEYS[i], ARGV[base + 2])
+  else
+    redis.call('PERSIST', KEYS[i])
+  end
+end
+if delivery_key then
+  redis.call('SET', delivery_key, '1', 'EX', delivery_ttl)
+end
+if index_key then
+  redis.call('SADD', index_key, member)
+end
+return {'ok', unpack(versions)}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Versioned(Generic[M]):
+    """A loaded value and the version to pass back as ``expected_version``."""
+
+    value: M
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One key of a ``save_all``: the new value, the version it was computed from, its expiry.
+
+    ``expected_version`` None means the key must not exist yet. ``ttl_seconds``
+    None removes any expiry, so a write states the whole lifetime of its key.
+    """
+
+    key: str
+    value: BaseModel
+    expected_version: int | None
+    ttl_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryMark:
+    """The mark that a platform delivery has been handled, written with its state."""
+
+    key: str
+    ttl_seconds: int = DELIVERY_TTL_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """A set member to add with the writes, such as a new intake in its channel index."""
+
+    key: str
+    member: str
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """``duplicate``: the delivery was handled before and nothing was written.
+
+    Otherwise ``versions`` holds each written key's new version.
+    """
+
+    duplicate: bool
+    versions: Mapping[str, int] = field(default_factory=dict)
+
+
+def version_of(loaded: Versioned[BaseModel] | None) -> int | None:
+    """The ``expected_version`` for a write computed from ``loaded`` (None: absent)."""
+    return None if loaded is None else loaded.version
+
+
+@contextmanager
+def _translated(operation: str) -> Iterator[None]:
+    """Turn redis exceptions into ours, naming the operation and nothing about the server."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, ReadOnlyError) as exc:
+        # ReadOnlyError: a failover left us on a replica; like an outage, it passes.
+        raise StoreUnavailableError(
+            f"Redis is unavailable ({type(exc).__name__}); {operation} did not complete"
+        ) from exc
+    except RedisError as exc:
+        raise StoreError(f"Redis refused {operation}: {exc}") from exc
+
+
+class StateStore:
+    """Versioned pydantic values in Redis, under one key prefix."""
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._client = client
+        self.prefix = prefix
+        self._save_all = client.register_script(_SAVE_ALL)
+
+    async def load(self, key: str, model: type[M]) -> Versioned[M] | None:
+        """One value with its version, or None when the key does not exist."""
+        self._own(key)
+        with _translated("load"):
+            version, data = await self._client.hmget(key, ["v", "d"])
+        return _decode(key, model, version, data)
+
+    async def load_many(
+        self, keys_and_models: Sequence[tuple[str, type[BaseModel]]]
+    ) -> list[Versioned[BaseModel] | None]:
+        """Several values in one round trip, in the order asked, None where absent.
+
+        The reads are not one snapshot; they need not be, since ``save_all``
+        checks every version again before it writes.
+        """
+        for key, _ in keys_and_models:
+            self._own(key)
+        pipe = self._client.pipeline(transaction=False)
+        for key, _ in keys_and_models:
+            pipe.hmget(key, ["v", "d"])
+        with _translated("load"):
+            rows: list[list[bytes | None]] = await pipe.execute()
+        return [
+            _decode(key, model, version, data)
+            for (key, model), (version, data) in zip(keys_and_models, rows, strict=True)
+        ]
+
+    async def save_all(
+        self,
+        writes: Sequence[Write],
+        *,
+        delivery: DeliveryMark | None = None,
+        index: IndexEntry | None = None,
+    ) -> SaveResult:
+        """Write every key or none, each only if its version is still the expected one.
+
+        With ``delivery``: if its mark exists nothing is written and the result
+        says ``duplicate``; otherwise the mark is set together with the writes.
+        Raises ``StaleStateError`` for the first key whose version moved on.
+
+        A ``StoreUnavailableError`` after the script was sent (a timeout) leaves
+        open whether it ran; repeating the call with the same delivery mark
+        settles it, as it then reports ``duplicate`` if the first one ran.
+        """
+        keys = [w.key for w in writes]
+        extra = [mark.key for mark in (delivery, index) if mark is not None]
+        self._check(writes, keys + extra, delivery)
+        args: list[str | int] = [
+            len(writes),
+            "" if delivery is None else delivery.ttl_seconds,
+            "" if index is None else index.member,
+        ]
+        for write in writes:
+            args += [
+                "" if write.expected_version is None else write.expected_version,
+                write.value.model_dump_json(),
+                "" if write.ttl_seconds is None else write.ttl_seconds,
+            ]
+        with _translated("save"):
+            reply = await self._save_all(keys=keys + extra, args=args)
+        outcome = reply[0]
+        if outcome == b"duplicate":
+            return SaveResult(duplicate=True)
+        if outcome == b"stale":
+            stale = writes[int(reply[1]) - 1]
+            found = int(reply[2]) if reply[2] else None
+            raise StaleStateError(stale.key, stale.expected_version, found)
+        return SaveResult(duplicate=False, versions=dict(zip(keys, reply[1:], strict=True)))
+
+    async def remember_delivery(self, key: str, ttl_seconds: int = DELIVERY_TTL_SECONDS) -> bool:
+        """True the first time ``key`` is seen: dedup for deliveries that only cause side effects."""
+        self._own(key)
+        with _translated("remember delivery"):
+            return bool(await self._client.set(key, b"1", nx=True, ex=ttl_seconds))
+
+    async def add_to_index(self, key: str, member: str) -> None:
+        """Add ``member`` to the set at ``key``; adding twice is harmless."""
+        self._own(key)
+        with _translated("add to index"):
+            await self._client.sadd(key, member)
+
+    async def index_members(self, key: str) -> set[str]:
+        """Every member of the set at ``key`` (empty when it does not exist)."""
+        self._own(key)
+        with _translated("read index"):
+            members = await self._client.smembers(key)
+        return {m.decode() if isinstance(m, bytes) else m for m in members}
+
+    async def ping(self) -> bool:
+        """Whether Redis answers, for ``/readyz``; a failure is logged, not raised."""
+        try:
+            return bool(await self._client.ping())
+        except RedisError as exc:
+            log.warning("store.ping_failed", error=type(exc).__name__)
+            return False
+
+    def _own(self, key: str) -> None:
+        """Refuse keys outside the prefix, so a test or tenant never touches another's data."""
+        if not key.startswith(self.prefix + ":"):
+            raise ValueError(f"key {key!r} is outside the store prefix {self.prefix!r}")
+
+    def _check(
+        self, writes: Sequence[Write], keys: Sequence[str], delivery: DeliveryMark | None
+    ) -> None:
+        """Catch misuse before Redis does, or before a Cluster would in production."""
+        for key in keys:
+            self._own(key)
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"save_all got the same key twice: {sorted(keys)}")
+        if len({cluster_slot(k) for k in keys}) > 1:
+            raise ValueError(
+                f"save_all keys span several Redis Cluster slots: {sorted(keys)}; "
+                "derive them from one channel with bot.keys"
+            )
+        for write in writes:
+            if write.expected_version is not None and write.expected_version < 1:
+                raise ValueError(f"versions start at 1; got {write.expected_version}")
+            if write.ttl_seconds is not None and write.ttl_seconds < 1:
+                raise ValueError(f"ttl_seconds must be positive; got {write.ttl_seconds}")
+        if delivery is not None and delivery.ttl_seconds < 1:
+            raise ValueError(f"delivery ttl_seconds must be positive; got {delivery.ttl_seconds}")
+
+
+def _decode(
+    key: str, model: type[M], version: bytes | str | None, data: bytes | str | None
+) -> Versioned[M] | None:
+    if version is None or data is None:
+        return None
+    try:
+        return Versioned(model.model_validate_json(data), int(version))
+    except (ValidationError, ValueError) as exc:
+        raise StoreError(f"the value at {key} is not a valid {model.__name__}") from exc
+
+
+async def with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = DEFAULT_ATTEMPTS,
+    backoff_seconds: float = 0.01,
+) -> T:
+    """Run ``attempt`` (load, compute, save_all) again while it loses a race.
+
+    Each retry waits a random time up to an exponentially growing bound, so
+    writers that collided do not collide again in lockstep. The last
+    ``StaleStateError`` propagates; other errors are never retried here.
+    """
+    for number in range(1, attempts):
+        try:
+            return await attempt()
+        except StaleStateError as exc:
+            log.debug("store.stale_retry", key=exc.key, attempt=number)
+        bound = backoff_seconds * 2 ** min(number, 6)
+        await asyncio.sleep(random.uniform(0, bound))  # noqa: S311 - jitter, not a secret
+    return await attempt()

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites: stand-in servers and real Redis servers."""
