@@ -18,7 +18,7 @@ import structlog
 
 from bot.errors import StaleStateError, StoreUnavailableError
 from bot.keys import IntakeRef, channel_index_key, intake_delivery_key, intake_key, place_key
-from bot.store import DeliveryMark, IndexEntry, StateStore, Write
+from bot.store import DeliveryMark, IndexEntry, StateStore, Write, with_retries
 from conversations import messages as msg
 from conversations.dialogue import step
 from conversations.events import Event
@@ -28,6 +28,8 @@ from conversations.replies import Notice, Reply, Tone
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 12
+# Jittered exponential backoff between attempts that lost a race: 2 ms, 4 ms, ... 64 ms bounds.
+RETRY_BACKOFF_SECONDS = 0.001
 
 
 def utc_now() -> datetime:
@@ -80,18 +82,20 @@ class IntakeService:
             if platform_delivery
             else None
         )
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                return await self._attempt(ref, event, keys, delivery, require_intake)
-            except StaleStateError as exc:
-                logger.debug("intake.stale_write", attempt=attempt, key=exc.key)
-            except StoreUnavailableError as exc:
-                logger.warning("intake.store_unavailable", error=str(exc))
-                return Outcome(
-                    replies=[Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)], saved=False
-                )
-        logger.warning("intake.gave_up_after_conflicts", attempts=self.max_attempts)
-        return Outcome(replies=[Notice(template=msg.BUSY_RETRY, tone=Tone.PROBLEM)], saved=False)
+        try:
+            return await with_retries(
+                lambda: self._attempt(ref, event, keys, delivery, require_intake),
+                attempts=self.max_attempts,
+                backoff_seconds=RETRY_BACKOFF_SECONDS,
+            )
+        except StaleStateError:
+            logger.warning("intake.gave_up_after_conflicts", attempts=self.max_attempts)
+            return Outcome(replies=[Notice(template=msg.BUSY_RETRY, tone=Tone.PROBLEM)], saved=False)
+        except StoreUnavailableError as exc:
+            logger.warning("intake.store_unavailable", error=str(exc))
+            return Outcome(
+                replies=[Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)], saved=False
+            )
 
     async def _attempt(
         self,

@@ -24,6 +24,7 @@ from conversations import messages as msg
 from conversations.answers import Answers
 from conversations.strategies import STRATEGIES, ReportCard, Strategy, StrategyId, simplicity_key
 from conversations.values import (
+    HIGH_BAND_LIMIT_GB,
     ChurnKind,
     CustomerKind,
     RealTime,
@@ -254,9 +255,13 @@ def _would_need(strategy: Strategy, answers: Answers) -> tuple[str, ...]:
 
 
 def compute_for(gb_per_day: float) -> Compute:
-    """The guide's Pandas / bigger server / Dask or PySpark / Spark on Kubernetes bands."""
+    """The guide's Pandas / bigger server / Dask or PySpark / Spark on Kubernetes bands.
+
+    A limit belongs to the band above it, except 750 GB: the guide's XL workload is
+    "25-750 GB", and 750 GB a day is a high volume, not a massive one (`band_for`).
+    """
     for limit, workload, tool, infrastructure in msg.COMPUTE_BANDS:
-        if gb_per_day < limit:
+        if gb_per_day < limit or gb_per_day == limit == HIGH_BAND_LIMIT_GB:
             return Compute(workload=workload, tool=tool, infrastructure=infrastructure)
     _, workload, tool, infrastructure = msg.COMPUTE_BANDS[-1]
     return Compute(workload=workload, tool=tool, infrastructure=infrastructure)

@@ -77,7 +77,11 @@ HIGH_BAND_LIMIT_GB = 750.0
 
 
 def band_for(gb_per_day: float) -> VolumeBand:
-    """Place a daily volume in the guide's bands (boundaries belong to the upper band)."""
+    """Place a daily volume in the guide's bands.
+
+    2 GB and 25 GB belong to the band above them; 750 GB is still high, as the guide's
+    XL workload is "25-750 GB" and only beyond it is massive.
+    """
     if gb_per_day < LOW_BAND_LIMIT_GB:
         return VolumeBand.LOW
     if gb_per_day < MODERATE_BAND_LIMIT_GB:

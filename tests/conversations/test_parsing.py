@@ -1,0 +1,500 @@
+"""The parsers read what people type into typed answers, or say what they expected instead."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import pytest
+
+from conversations import messages as msg
+from conversations.answers import parse_answer
+from conversations.parsing import (
+    MAX_ANSWER_CHARS,
+    MAX_STAKEHOLDERS,
+    parse_churn,
+    parse_config,
+    parse_customer,
+    parse_decay,
+    parse_frequency,
+    parse_model,
+    parse_sla,
+    parse_stakeholders,
+    parse_volume,
+    too_long,
+)
+from conversations.values import (
+    Churn,
+    ChurnKind,
+    Config,
+    Customer,
+    CustomerKind,
+    Decay,
+    Frequency,
+    ModelFamily,
+    ModelPlan,
+    ParseError,
+    RealTime,
+    Sla,
+    Stakeholders,
+    Volume,
+    VolumeBand,
+    band_for,
+)
+
+DAY_SECONDS = 86_400.0
+
+T = TypeVar("T")
+
+
+def _value(result: object, kind: type[T]) -> T:
+    """The parsed value, failing the test with the parser's own words when it refused."""
+    assert not isinstance(result, ParseError), f"refused: {result!r}"
+    assert isinstance(result, kind)
+    return result
+
+
+def _error(result: object) -> ParseError:
+    """The parse error, failing the test if the text was accepted."""
+    assert isinstance(result, ParseError), f"accepted: {result!r}"
+    return result
+
+
+# --- volume ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "gb_per_day"),
+    [
+        pytest.param("500 MB a day", 0.5, id="megabytes-a-day"),
+        pytest.param("40GB daily", 40.0, id="no-space-daily"),
+        pytest.param("2 TB per week", 2000 / 7, id="terabytes-per-week"),
+        pytest.param("3 TB/month", 100.0, id="slash-month"),
+        pytest.param("about 200 gigs a day", 200.0, id="gigs-with-about"),
+        pytest.param("10 million rows of about 1 KB per day", 10.0, id="rows-of-size"),
+        pytest.param("10 million rows a day, 1 KB each", 10.0, id="rows-then-size-each"),
+        pytest.param("5 billion events at 200 bytes a day", 1000.0, id="events-at-bytes"),
+        pytest.param("10 million rows, 40 GB a day", 40.0, id="rows-with-total-size"),
+        pytest.param("1,000 GB/day", 1000.0, id="thousands-comma"),
+        pytest.param("1.5 PB per year", 1.5e6 / 365, id="petabytes-a-year"),
+        pytest.param("40 GB every 2 days", 20.0, id="every-two-days"),
+        pytest.param("40 GB twice a day", 80.0, id="twice-a-day"),
+        pytest.param("5 megs an hour", 0.12, id="megs-an-hour"),
+        pytest.param("500 MB/s", 43_200.0, id="per-second"),
+    ],
+)
+def test_volume_is_normalised_to_gb_per_day(text: str, gb_per_day: float) -> None:
+    """Each way of giving a volume becomes decimal GB per day, keeping the typed text."""
+    volume = _value(parse_volume(text), Volume)
+    assert volume.gb_per_day == pytest.approx(gb_per_day)
+    assert volume.text == text
+
+
+@pytest.mark.parametrize(
+    ("gb_per_day", "band"),
+    [
+        pytest.param(0.0, VolumeBand.LOW, id="nothing-low"),
+        pytest.param(1.999, VolumeBand.LOW, id="just-under-2-low"),
+        pytest.param(2.0, VolumeBand.MODERATE, id="2-moderate"),
+        pytest.param(24.999, VolumeBand.MODERATE, id="just-under-25-moderate"),
+        pytest.param(25.0, VolumeBand.HIGH, id="25-high"),
+        pytest.param(750.0, VolumeBand.HIGH, id="750-high"),
+        pytest.param(750.001, VolumeBand.MASSIVE, id="over-750-massive"),
+    ],
+)
+def test_volume_bands_follow_the_guide(gb_per_day: float, band: VolumeBand) -> None:
+    """Low < 2 GB <= moderate < 25 GB <= high <= 750 GB < massive, per day."""
+    assert band_for(gb_per_day) is band
+    assert Volume(gb_per_day=gb_per_day).band is band
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        pytest.param("500 MB a day", VolumeBand.LOW, id="low"),
+        pytest.param("2 GB a day", VolumeBand.MODERATE, id="moderate"),
+        pytest.param("2 TB per week", VolumeBand.HIGH, id="high"),
+        pytest.param("1 TB a day", VolumeBand.MASSIVE, id="massive"),
+    ],
+)
+def test_parsed_volume_lands_in_its_band(text: str, band: VolumeBand) -> None:
+    """A parsed volume is placed in the guide's band by its daily figure."""
+    assert _value(parse_volume(text), Volume).band is band
+
+
+def test_bare_number_asks_for_a_unit_and_a_period() -> None:
+    """A number with no unit or period is refused with a request for both, and an example."""
+    error = _error(parse_volume("40"))
+    assert error.problem == msg.VOLUME_NO_UNIT
+    assert "unit" in error.expected
+    assert "period" in error.expected
+    assert error.example == msg.VOLUME_EXAMPLE
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("40 GB", msg.VOLUME_NO_PERIOD, id="size-without-period"),
+        pytest.param("lots of data", msg.VOLUME_NO_SIZE, id="no-number"),
+        pytest.param("10 million rows a day", msg.VOLUME_NO_ROW_SIZE, id="rows-without-size"),
+        pytest.param("1e400 GB a day", msg.VOLUME_NO_UNIT, id="exponent-is-not-read-as-400"),
+        pytest.param("1,0000 GB a day", msg.VOLUME_NO_UNIT, id="misplaced-comma"),
+        pytest.param("9" * 400 + " GB a day", msg.NUMBER_OUT_OF_RANGE, id="overflowing-number"),
+        pytest.param("40 GB every 0 days", msg.NUMBER_OUT_OF_RANGE, id="zero-period"),
+    ],
+)
+def test_volume_refusals_say_what_is_missing(text: str, problem: str) -> None:
+    """Volumes that cannot be read name the missing part and show an example."""
+    error = _error(parse_volume(text))
+    assert error.problem == problem
+    assert error.expected == msg.VOLUME_EXPECTED
+    assert error.example == msg.VOLUME_EXAMPLE
+
+
+# --- churn -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "period_minutes"),
+    [
+        pytest.param("never", ChurnKind.NEVER, None, id="id-never"),
+        pytest.param("low", ChurnKind.LOW, None, id="id-low"),
+        pytest.param("cadence", ChurnKind.CADENCE, None, id="id-cadence"),
+        pytest.param("constant", ChurnKind.CONSTANT, None, id="id-constant"),
+        pytest.param("static", ChurnKind.NEVER, None, id="static"),
+        pytest.param("It never changes", ChurnKind.NEVER, None, id="never-changes"),
+        pytest.param("rarely", ChurnKind.LOW, None, id="rarely"),
+        pytest.param("every 15 minutes", ChurnKind.CADENCE, 15.0, id="every-15-minutes"),
+        pytest.param("hourly", ChurnKind.CADENCE, 60.0, id="hourly"),
+        pytest.param("daily", ChurnKind.CADENCE, 1440.0, id="daily"),
+        pytest.param("nightly", ChurnKind.CADENCE, 1440.0, id="nightly"),
+        pytest.param("weekly", ChurnKind.CADENCE, 10_080.0, id="weekly"),
+        pytest.param("every other day", ChurnKind.CADENCE, 2880.0, id="every-other-day"),
+        pytest.param("twice a day", ChurnKind.CADENCE, 720.0, id="twice-a-day"),
+        pytest.param("3 times a week", ChurnKind.CADENCE, 3360.0, id="three-times-a-week"),
+        pytest.param("yearly", ChurnKind.LOW, 525_600.0, id="yearly-is-low"),
+        pytest.param("every 30 seconds", ChurnKind.CONSTANT, 0.5, id="sub-minute-is-constant"),
+        pytest.param("streaming", ChurnKind.CONSTANT, None, id="streaming"),
+        pytest.param("continuously", ChurnKind.CONSTANT, None, id="continuously"),
+    ],
+)
+def test_churn_kinds_and_schedules(text: str, kind: ChurnKind, period_minutes: float | None) -> None:
+    """Churn is never / low / a cadence that keeps its period / constant."""
+    churn = _value(parse_churn(text), Churn)
+    assert churn.kind is kind
+    assert churn.period_minutes == (None if period_minutes is None else pytest.approx(period_minutes))
+
+
+def test_unreadable_churn_shows_the_classes() -> None:
+    """A churn answer with no class or schedule is refused with the four classes as expected."""
+    error = _error(parse_churn("it depends"))
+    assert error.problem == msg.NOT_UNDERSTOOD
+    assert error.expected == msg.CHURN_EXPECTED
+    assert isinstance(parse_churn(error.example), Churn)
+
+
+# --- decay -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        pytest.param("every 30 days", 30.0, id="every-30-days"),
+        pytest.param("30 days", 30.0, id="plain-duration"),
+        pytest.param("weekly", 7.0, id="weekly"),
+        pytest.param("every 2 weeks", 14.0, id="every-2-weeks"),
+        pytest.param("monthly", 30.0, id="monthly"),
+        pytest.param("quarterly", 91.0, id="quarterly"),
+        pytest.param("twice a year", 182.5, id="twice-a-year"),
+        pytest.param("once in 6 months", 180.0, id="once-in-6-months"),
+        pytest.param("every 12 hours", 0.5, id="every-12-hours"),
+        pytest.param("never", None, id="never"),
+        pytest.param("no need to retrain", None, id="no-need"),
+        pytest.param("once and for all", None, id="once-and-for-all"),
+    ],
+)
+def test_decay_gives_days_between_retrains(text: str, days: float | None) -> None:
+    """Decay becomes days between retrains, or None when the model need not be retrained."""
+    decay = _value(parse_decay(text), Decay)
+    assert decay.retrain_every_days == (None if days is None else pytest.approx(days))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("soon", id="no-period"),
+        pytest.param("every 0 days", id="zero-days"),
+    ],
+)
+def test_unreadable_decay_is_refused(text: str) -> None:
+    """A decay with no readable, positive period is refused with an example that parses."""
+    error = _error(parse_decay(text))
+    assert error.expected == msg.DECAY_EXPECTED
+    assert isinstance(parse_decay(error.example), Decay)
+
+
+# --- frequency -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "per_second"),
+    [
+        pytest.param("1000 requests per second", 1000.0, id="per-second"),
+        pytest.param("50k calls an hour", 50_000 / 3600, id="thousands-an-hour"),
+        pytest.param("once a day", 1 / DAY_SECONDS, id="once-a-day"),
+        pytest.param("twice a day", 2 / DAY_SECONDS, id="twice-a-day"),
+        pytest.param("10 rps", 10.0, id="rps"),
+        pytest.param("about 3 million calls a day", 3e6 / DAY_SECONDS, id="millions-a-day"),
+        pytest.param("1,000 per minute", 1000 / 60, id="comma-per-minute"),
+        pytest.param("every 5 minutes", 1 / 300, id="every-5-minutes"),
+        pytest.param("2 calls every 10 minutes", 2 / 600, id="count-every-10-minutes"),
+        pytest.param("once every 2 hours", 1 / 7200, id="once-every-2-hours"),
+        pytest.param("5 times an hour", 5 / 3600, id="times-an-hour"),
+    ],
+)
+def test_frequency_gives_calls_per_second(text: str, per_second: float) -> None:
+    """Invocation rates become calls per second, whatever period they were given over."""
+    assert _value(parse_frequency(text), Frequency).calls_per_second == pytest.approx(per_second)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("1000", msg.FREQUENCY_NO_PERIOD, id="number-without-period"),
+        pytest.param("quite often", msg.NOT_UNDERSTOOD, id="words-only"),
+        pytest.param("every 0 seconds", msg.NUMBER_OUT_OF_RANGE, id="zero-period"),
+        pytest.param("9" * 400 + " calls a day", msg.NUMBER_OUT_OF_RANGE, id="overflowing-number"),
+    ],
+)
+def test_unreadable_frequency_is_refused(text: str, problem: str) -> None:
+    """Frequencies without a period, or with impossible numbers, are refused with an example."""
+    error = _error(parse_frequency(text))
+    assert error.problem == problem
+    assert error.example == msg.FREQUENCY_EXAMPLE
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "stateful", "details"),
+    [
+        pytest.param("yes", True, "", id="id-yes"),
+        pytest.param("no", False, "", id="id-no"),
+        pytest.param(
+            "yes - per-customer thresholds in a table",
+            True,
+            "per-customer thresholds in a table",
+            id="yes-with-details",
+        ),
+        pytest.param("Yep: settings per tenant", True, "settings per tenant", id="yep-colon"),
+        pytest.param("no, stateless", False, "stateless", id="no-with-details"),
+        pytest.param("Nope.", False, "", id="nope"),
+        pytest.param(
+            "there is a lookup table of customers",
+            True,
+            "there is a lookup table of customers",
+            id="hint-without-yes",
+        ),
+    ],
+)
+def test_config_is_yes_or_no_with_details(text: str, stateful: bool, details: str) -> None:
+    """Configuration is a yes / no, and the details after it are kept as typed."""
+    config = _value(parse_config(text), Config)
+    assert config.stateful is stateful
+    assert config.details == details
+
+
+def test_undecided_config_is_refused() -> None:
+    """A config answer that is neither yes nor no nor names state is refused."""
+    error = _error(parse_config("maybe"))
+    assert error.expected == msg.CONFIG_EXPECTED
+    assert _value(parse_config(error.example), Config).stateful is True
+
+
+def test_config_details_do_not_make_a_conflict() -> None:
+    """Two people who both say "no" agree, however differently they explain it."""
+    first = _value(parse_config("no"), Config)
+    second = _value(parse_config("no, everything is in the request"), Config)
+    assert first.same_as(second)
+    assert not first.same_as(_value(parse_config("yes"), Config))
+
+
+# --- SLA -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds", "realtime"),
+    [
+        pytest.param("under 50 ms", 0.05, RealTime.YES, id="under-50-ms"),
+        pytest.param("100ms", 0.1, RealTime.YES, id="no-space-ms"),
+        pytest.param("in under 200 milliseconds", 0.2, RealTime.YES, id="milliseconds"),
+        pytest.param("no more than 200 ms", 0.2, RealTime.YES, id="no-more-than"),
+        pytest.param("1 second", 1.0, RealTime.YES, id="one-second-boundary"),
+        pytest.param("real-time", 1.0, RealTime.YES, id="real-time-words"),
+        pytest.param("sub-second", 1.0, RealTime.YES, id="sub-second"),
+        pytest.param("2 seconds", 2.0, RealTime.MAYBE, id="two-seconds"),
+        pytest.param("15 minutes", 900.0, RealTime.MAYBE, id="fifteen-minutes-boundary"),
+        pytest.param("16 minutes", 960.0, RealTime.NO, id="sixteen-minutes"),
+        pytest.param("within the hour", 3600.0, RealTime.NO, id="within-the-hour"),
+        pytest.param("by the next morning", DAY_SECONDS, RealTime.NO, id="next-morning"),
+        pytest.param("no later than 3 days", 3 * DAY_SECONDS, RealTime.NO, id="no-later-than"),
+        pytest.param("no SLA", None, RealTime.NO, id="no-sla"),
+        pytest.param("none", None, RealTime.NO, id="none"),
+    ],
+)
+def test_sla_gives_seconds_and_realtime_class(
+    text: str, seconds: float | None, realtime: RealTime
+) -> None:
+    """SLAs become seconds and the guide's class: yes at <= 1 s, maybe to 15 minutes, no beyond."""
+    sla = _value(parse_sla(text), Sla)
+    assert sla.seconds == (None if seconds is None else pytest.approx(seconds))
+    assert sla.realtime is realtime
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("50", msg.SLA_NO_UNIT, id="number-without-unit"),
+        pytest.param("fast please", msg.NOT_UNDERSTOOD, id="words-only"),
+        pytest.param("9" * 400 + " seconds", msg.NUMBER_OUT_OF_RANGE, id="overflowing-number"),
+    ],
+)
+def test_unreadable_sla_is_refused(text: str, problem: str) -> None:
+    """An SLA without a time unit is refused, and the example it shows parses."""
+    error = _error(parse_sla(text))
+    assert error.problem == problem
+    assert _value(parse_sla(error.example), Sla).realtime is RealTime.YES
+
+
+# --- customer --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        pytest.param("internal_high_throughput", CustomerKind.INTERNAL_HIGH_THROUGHPUT, id="id-iht"),
+        pytest.param("external", CustomerKind.EXTERNAL, id="id-external"),
+        pytest.param("internal_private", CustomerKind.INTERNAL_PRIVATE, id="id-private"),
+        pytest.param("file_based", CustomerKind.FILE_BASED, id="id-file"),
+        pytest.param("File-based", CustomerKind.FILE_BASED, id="id-with-hyphen"),
+        pytest.param(
+            "partner apps over the internet", CustomerKind.EXTERNAL, id="partners-internet"
+        ),
+        pytest.param("files dropped on SFTP", CustomerKind.FILE_BASED, id="sftp-files"),
+        pytest.param("internal dashboards", CustomerKind.INTERNAL_PRIVATE, id="dashboards"),
+        pytest.param("internal customers", CustomerKind.INTERNAL_PRIVATE, id="internal-customers"),
+        pytest.param("our mobile app", CustomerKind.EXTERNAL, id="mobile-app"),
+        pytest.param(
+            "Kafka consumers in the data centre",
+            CustomerKind.INTERNAL_HIGH_THROUGHPUT,
+            id="kafka",
+        ),
+    ],
+)
+def test_customer_from_choice_id_or_description(text: str, kind: CustomerKind) -> None:
+    """The customer system is read from a choice id or from a description."""
+    assert _value(parse_customer(text), Customer).kind is kind
+
+
+def test_unknown_customer_lists_the_choices() -> None:
+    """A customer that matches nothing is refused, naming the four choice ids."""
+    error = _error(parse_customer("nobody knows yet"))
+    assert all(kind.value in error.expected for kind in CustomerKind)
+
+
+# --- stakeholders ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        pytest.param(
+            "<@U123>, <@U456> and finance", ("<@U123>", "<@U456>", "finance"), id="mentions"
+        ),
+        pytest.param(
+            "@maria, the fraud team, finance",
+            ("@maria", "the fraud team", "finance"),
+            id="names-and-teams",
+        ),
+        pytest.param("R&D and Sales & Marketing", ("R&D", "Sales", "Marketing"), id="ampersands"),
+        pytest.param("Risk AND Finance", ("Risk", "Finance"), id="upper-case-and"),
+        pytest.param("ops; ops\nlegal.", ("ops", "legal"), id="duplicates-and-newlines"),
+    ],
+)
+def test_stakeholders_are_split_into_names(text: str, names: tuple[str, ...]) -> None:
+    """Stakeholders split on commas, "and", semicolons and lines; mentions are kept as typed."""
+    assert _value(parse_stakeholders(text), Stakeholders).names == names
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param(" , ; ", msg.NOT_UNDERSTOOD, id="only-separators"),
+        pytest.param(
+            ", ".join(f"person{i}" for i in range(MAX_STAKEHOLDERS + 1)),
+            msg.TOO_MANY_STAKEHOLDERS.format(count=MAX_STAKEHOLDERS + 1, limit=MAX_STAKEHOLDERS),
+            id="too-many",
+        ),
+    ],
+)
+def test_stakeholder_refusals(text: str, problem: str) -> None:
+    """No names, or more names than a card can show, is refused."""
+    assert _error(parse_stakeholders(text)).problem == problem
+
+
+# --- model -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "cost"),
+    [
+        pytest.param("TensorFlow CNN, $5,000 to train", ModelFamily.DEEP, 5000.0, id="guide-cnn"),
+        pytest.param("xgboost, about $300 to train", ModelFamily.SIMPLE, 300.0, id="guide-xgb"),
+        pytest.param("PyTorch transformer, 12k dollars", ModelFamily.DEEP, 12_000.0, id="k-dollars"),
+        pytest.param("random forest, $1.2m", ModelFamily.SIMPLE, 1.2e6, id="millions"),
+        pytest.param("linear model for 300 USD", ModelFamily.SIMPLE, 300.0, id="usd"),
+        pytest.param("logistic regression", ModelFamily.SIMPLE, None, id="no-cost"),
+        pytest.param("simple", ModelFamily.SIMPLE, None, id="id-simple"),
+        pytest.param("deep", ModelFamily.DEEP, None, id="id-deep"),
+        pytest.param("unknown", ModelFamily.UNKNOWN, None, id="id-unknown"),
+        pytest.param("not sure yet", ModelFamily.UNKNOWN, None, id="not-sure"),
+    ],
+)
+def test_model_family_and_training_cost(text: str, family: ModelFamily, cost: float | None) -> None:
+    """The model plan is simple / deep / unknown, with the training cost in dollars when given."""
+    plan = _value(parse_model(text), ModelPlan)
+    assert plan.family is family
+    assert plan.training_cost == cost
+
+
+def test_unknown_model_family_is_refused() -> None:
+    """A model answer naming no family is refused with an example that parses."""
+    error = _error(parse_model("banana"))
+    assert error.expected == msg.MODEL_EXPECTED
+    assert _value(parse_model(error.example), ModelPlan).family is ModelFamily.SIMPLE
+
+
+# --- shared guards ---------------------------------------------------------------------------
+
+
+def test_same_answer_in_other_words_is_the_same_value() -> None:
+    """Two wordings of one volume agree; a different volume does not."""
+    first = _value(parse_volume("40 GB a day"), Volume)
+    assert first.same_as(_value(parse_volume("40GB daily"), Volume))
+    assert not first.same_as(_value(parse_volume("41 GB a day"), Volume))
+
+
+def test_overlong_answer_is_refused_before_parsing() -> None:
+    """An answer over the length limit is refused with its length, whatever the question."""
+    text = "40 GB a day " + "x" * MAX_ANSWER_CHARS
+    assert too_long("x" * MAX_ANSWER_CHARS) is None
+    error = _error(parse_answer("volume", text))
+    assert error.problem == msg.TOO_LONG.format(length=len(text), limit=MAX_ANSWER_CHARS)
+
+
+def test_broken_escape_is_refused_with_the_questions_example() -> None:
+    """A lone surrogate (a broken JSON escape) is refused, showing what the question expects."""
+    error = _error(parse_answer("sla", "100 ms \udcff"))
+    assert error.problem == msg.NOT_TEXT
+    assert error.expected == msg.SLA_EXPECTED
+    assert error.example == msg.SLA_EXAMPLE
