@@ -57,6 +57,7 @@ ANSWERS = {
 async def person(
     service: IntakeService,
     name: str,
+    *,
     group: int,
     budget: list[int],
     latencies: list[float],
@@ -105,7 +106,7 @@ def _report(label: str, latencies: list[float], elapsed: float) -> None:
 
 
 async def _drive(
-    service: IntakeService, people: int, per_thread: int, turns: int, mean_think: float, tag: str
+    service: IntakeService, people: int, *, per_thread: int, turns: int, mean_think: float, tag: str
 ) -> tuple[list[float], float]:
     groups = max(1, people // per_thread)
     thread_of = dict.fromkeys(range(groups), 0)
@@ -114,7 +115,15 @@ async def _drive(
     started = time.perf_counter()
     await asyncio.gather(
         *(
-            person(service, f"{tag}{i}", i % groups, budget, latencies, thread_of, mean_think)
+            person(
+                service,
+                f"{tag}{i}",
+                group=i % groups,
+                budget=budget,
+                latencies=latencies,
+                thread_of=thread_of,
+                mean_think=mean_think,
+            )
             for i in range(people)
         )
     )
@@ -132,12 +141,26 @@ async def run(people: int, per_thread: int, rate: float, seconds: float) -> None
                 store=store, prefix=prefix, place_ttl_seconds=3600, delivery_ttl_seconds=3600
             )
             print(f"redis: {handle.display_url}; {people} people at once, {per_thread} per thread")
-            await _drive(service, people, per_thread, 20 * people, 0.0, "warm")
+            await _drive(
+                service,
+                people,
+                per_thread=per_thread,
+                turns=20 * people,
+                mean_think=0.0,
+                tag="warm",
+            )
             turns = int(rate * seconds)
             paced, paced_elapsed = await _drive(
-                service, people, per_thread, turns, people / rate, "paced"
+                service,
+                people,
+                per_thread=per_thread,
+                turns=turns,
+                mean_think=people / rate,
+                tag="paced",
             )
-            flat, flat_elapsed = await _drive(service, people, per_thread, turns, 0.0, "flat")
+            flat, flat_elapsed = await _drive(
+                service, people, per_thread=per_thread, turns=turns, mean_think=0.0, tag="flat"
+            )
         finally:
             async for key in handle.client.scan_iter(match=f"{prefix}:*", count=1000):
                 await handle.client.delete(key)
