@@ -25,7 +25,7 @@ from conversations.intake import (
     next_question,
     owner_user,
     summarise,
-    unresolved,
+    typed_answers,
     used_answer,
 )
 from conversations.parsing import MAX_ANSWER_CHARS
@@ -80,14 +80,16 @@ def _start(state: DialogueState, event: Start) -> Step:
     if not project:
         return state, [_notice(msg.NEED_PROJECT_NAME, Tone.PROBLEM)]
     intake = Intake(project=project, started_by=event.user, started_at=event.at)
-    place = Place(user=event.user, current=CATALOG[0].id)
+    place = Place(user=event.user, current=CATALOG[0].id, intake_started_at=event.at)
     started = _notice(msg.INTAKE_STARTED, project=project, user=Mention(user=event.user))
     return DialogueState(intake=intake, place=place), [started, ask(CATALOG[0].id, event.user)]
 
 
 def _join(intake: Intake, user: str) -> Place:
     """A newcomer's place: the thread's open question, so a reply answers what they can see."""
-    return Place(user=user, current=next_question(intake, None))
+    return Place(
+        user=user, current=next_question(intake, None), intake_started_at=intake.started_at
+    )
 
 
 def _prompt(intake: Intake, place: Place) -> list[Reply]:
@@ -116,10 +118,16 @@ def _text(state: DialogueState, event: Text) -> Step:
             )
         ]
     word, _, argument = event.text.strip().partition(" ")
-    command = COMMANDS.get(word.lower())
-    if command is not None and (bool(argument.strip()) == (word.lower() in TAKES_ARGUMENT)):
+    word, argument = word.lower(), argument.strip()
+    command = COMMANDS.get(word)
+    if command is not None and bool(argument) == (word in TAKES_ARGUMENT):
         place = state.place or _join(intake, event.user)
-        return command(intake, place, argument.strip(), event.at)
+        return command(intake, place, argument, event.at)
+    if word in TAKES_ARGUMENT and not argument:
+        # A bare `edit` or `owner` is a command missing its argument, never an answer.
+        place = state.place or _join(intake, event.user)
+        hint = _notice(TAKES_ARGUMENT[word], Tone.PROBLEM)
+        return DialogueState(intake=intake, place=place), [hint, *_prompt(intake, place)]
     joined = state.place is None
     place = state.place or _join(intake, event.user)
     greeting: list[Reply] = (
@@ -196,7 +204,9 @@ def _summary(intake: Intake, at: datetime) -> tuple[Intake, list[Reply]]:
     """The summary reply; the first one is kept as the baseline for the scope-creep guard."""
     summary = summarise(intake, at)
     if summary is None:
-        missing = [QUESTIONS[q].title for q in unresolved(intake) if QUESTIONS[q].required]
+        # Only the decision's inputs hold the card back; other open questions are listed on it.
+        missing_ids = typed_answers(intake).missing_for_decision()
+        missing = [question.title for question in CATALOG if question.id in missing_ids]
         return intake, [_notice(msg.NOT_READY, missing=", ".join(missing))]
     if intake.baseline is None:
         intake = intake.model_copy(update={"baseline": summary})
@@ -311,7 +321,7 @@ def _edit(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
 
 def _restart(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
     del argument, at
-    moved = Place(user=place.user, current=CATALOG[0].id)
+    moved = place.model_copy(update={"current": CATALOG[0].id, "history": ()})
     return DialogueState(intake=intake, place=moved), [
         _notice(msg.RESTARTED),
         *_prompt(intake, moved),
@@ -362,7 +372,8 @@ COMMANDS: dict[str, Command] = {
     "summary": _summary_command,
     "owner": _owner,
 }
-TAKES_ARGUMENT = frozenset({"edit", "owner"})
+# Commands that need an argument, with the hint shown when it is missing.
+TAKES_ARGUMENT: dict[str, str] = {"edit": msg.EDIT_NEEDS_REF, "owner": msg.OWNER_NEEDS_NAME}
 
 # Each handler takes its own event type; the table is keyed by that type.
 _HANDLERS: dict[type, Callable[[DialogueState, Any], Step]] = {
@@ -374,4 +385,12 @@ _HANDLERS: dict[type, Callable[[DialogueState, Any], Step]] = {
 
 def step(state: DialogueState, event: Event) -> Step:
     """Apply one event to the intake and the acting person's place; return both and the replies."""
-    return _HANDLERS[type(event)](state, event)
+    return _HANDLERS[type(event)](_current_place(state), event)
+
+
+def _current_place(state: DialogueState) -> DialogueState:
+    """Forget a place from an earlier (cancelled) intake in the same thread: it points nowhere."""
+    place, intake = state.place, state.intake
+    if place is not None and intake is not None and not place.belongs_to(intake):
+        return state.model_copy(update={"place": None})
+    return state

@@ -55,13 +55,22 @@ class Intake(BaseModel):
 
 
 class Place(BaseModel):
-    """One person's position in the dialogue; `history` is what `back` walks."""
+    """One person's position in the dialogue; `history` is what `back` walks.
+
+    `intake_started_at` names the intake the place belongs to, so a place left
+    over from a cancelled intake is not carried into a new one in the same thread.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     user: str
     current: str | None
     history: tuple[str, ...] = ()
+    intake_started_at: datetime | None = None
+
+    def belongs_to(self, intake: Intake) -> bool:
+        """Whether this place was made in `intake` (a place from before this field counts)."""
+        return self.intake_started_at in (None, intake.started_at)
 
 
 class DialogueState(BaseModel):

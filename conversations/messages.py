@@ -254,3 +254,7 @@ DECIDE_TOO_DEEP = (
     "input: the JSON is nested too deeply. Expected one JSON object; for example: {example}"
 )
 NOT_TEXT = "That answer holds characters that are not text (a broken character escape)."
+
+# --- commands given without what they need ------------------------------------------------
+
+EDIT_NEEDS_REF = "Say which answer to change, for example `edit 3` or `edit sla`."

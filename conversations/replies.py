@@ -46,12 +46,21 @@ class Notice(BaseModel):
     tone: Tone = Tone.INFO
 
     def render(self, escape: Callable[[str], str], mention: Callable[[str], str]) -> str:
-        """The sentence with typed text escaped and people shown as mentions."""
-        values = {
-            name: mention(value.user) if isinstance(value, Mention) else escape(str(value))
-            for name, value in self.params.items()
-        }
+        """The sentence with typed text escaped and people shown as mentions.
+
+        Numbers stay numbers, so a template may format them (`{length:,}`); they
+        carry no markup to escape.
+        """
+        values = {name: _shown(value, escape, mention) for name, value in self.params.items()}
         return self.template.format(**values)
+
+
+def _shown(value: Param, escape: Callable[[str], str], mention: Callable[[str], str]) -> str | int:
+    if isinstance(value, Mention):
+        return mention(value.user)
+    if isinstance(value, int):
+        return value
+    return escape(value)
 
 
 class ChoiceButton(BaseModel):

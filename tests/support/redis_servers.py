@@ -93,6 +93,7 @@ class PrivateRedis:
             "--bind", "127.0.0.1",
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
+            "--appendfsync", "always",  # everysec may reply before writing; kill tests need this
             "--save", "",
             "--daemonize", "no",
             "--logfile", str(self.data_dir / "redis.log"),
