@@ -192,6 +192,9 @@ def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datet
 def _advance(intake: Intake, place: Place, after: str, replies: list[Reply], at: datetime) -> Step:
     """Move to the next open question, or produce the summary when none is left."""
     following = next_question(intake, after)
+    if following is not None and place.current not in (None, after):
+        # A click on another question's button: the person's own question is still theirs.
+        return DialogueState(intake=intake, place=place), [*replies, *_prompt(intake, place)]
     history = (*place.history, after) if place.current == after else place.history
     moved = place.model_copy(update={"current": following, "history": history})
     if following is not None:

@@ -1,0 +1,580 @@
+"""The Slack app over real HTTP: signed requests in, Web API calls out, a real Redis behind.
+
+Each test runs the app as production does (``slack_server`` on a free port),
+posts requests signed exactly as Slack signs them, and reads what the app
+sent to the Web API stand-in. Helpers in ``conftest.py`` wait for Bolt's
+listener to finish after the ack, so "nothing was posted" is checked without
+sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conversations import messages as msg
+from conversations.answers import read_answers
+from conversations.parsing import MAX_ANSWER_CHARS
+from conversations.questions import QUESTION_IDS
+from conversations.summary import assess
+from tests.bot.slack.conftest import (
+    BOB_ID,
+    SlackBot,
+    assert_valid_blocks,
+    make_settings,
+    metadata_of,
+    posted_blocks_and_text,
+    running_bot,
+    stale_timestamp,
+    stored_intake,
+)
+from tests.support.redis_servers import PrivateRedis
+from tests.support.slack_signing import (
+    BOT_ID,
+    BOT_USER_ID,
+    CHANNEL_ID,
+    USER_ID,
+    app_mention_event,
+    block_actions_body,
+    event_callback_body,
+    message_event,
+    slash_command_body,
+    url_verification_body,
+)
+from tests.support.slack_standin import SlackWebApiStandIn
+
+ANSWERS = {
+    "volume": "40 GB a day",
+    "stakeholders": "the fraud team, finance",
+    "churn": "nightly",
+    "decay": "every 30 days",
+    "frequency": "50k calls an hour",
+    "config": "no",
+    "sla": "under 50 ms",
+    "customer": "partner apps over the internet",
+    "model": "xgboost, about $300 to train",
+}
+DM_CHANNEL = "D0ALICEDM1"
+
+
+def _expected_strategy(answers: dict[str, str]) -> str:
+    typed = read_answers(answers)
+    assert not isinstance(typed, list), typed
+    return assess(typed, owner=None).strategy.value
+
+
+def _question_ids(posts: list[dict[str, Any]]) -> list[str]:
+    return [
+        metadata_of(post)["event_payload"]["question_id"]
+        for post in posts
+        if metadata_of(post).get("event_type") == "intake_question"
+    ]
+
+
+async def _answer_all(bot: SlackBot, thread: str, answers: dict[str, str]) -> None:
+    for text in answers.values():
+        await bot.reply(thread, text)
+
+
+# -- a whole intake ----------------------------------------------------------------------------
+
+
+async def test_whole_intake_from_command_to_summary(slack_bot: SlackBot) -> None:
+    """`/intake Fraud scoring` posts a root message, asks every question in order, then the summary."""
+    answer = await slack_bot.command("Fraud scoring")
+    assert answer.status == 200
+    calls = await slack_bot.api.wait_for("chat.postMessage", 2)
+    root = calls[0]
+    assert root.body["channel"] == CHANNEL_ID
+    assert "thread_ts" not in root.body
+    assert "Fraud scoring" in root.body["text"]
+    thread = str(root.response["ts"])
+
+    await _answer_all(slack_bot, thread, ANSWERS)
+
+    posts = slack_bot.api.posted_messages()
+    assert all(post["thread_ts"] == thread for post in posts[1:])
+    assert _question_ids(posts) == list(QUESTION_IDS)
+    summary = posts[-1]
+    assert metadata_of(summary)["event_type"] == "intake_summary"
+    assert metadata_of(summary)["event_payload"]["strategy"] == _expected_strategy(ANSWERS)
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert {record.question_id: record.text for record in intake.answers} == ANSWERS
+
+
+async def test_every_web_api_call_is_authorised_and_answered_ok(slack_bot: SlackBot) -> None:
+    """Bolt checks the token with auth.test, and every call carries the bot token Slack accepts."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    await slack_bot.reply(thread, ANSWERS["volume"])
+    calls = slack_bot.api.calls()
+    assert "auth.test" in [call.method for call in calls]
+    assert calls
+    assert all(call.ok for call in calls), [(c.method, c.response) for c in calls]
+    assert all(
+        call.headers["authorization"] == f"Bearer {slack_bot.api.token}" for call in calls
+    )
+
+
+async def test_event_ack_is_an_empty_200_and_command_ack_is_200(slack_bot: SlackBot) -> None:
+    """Bolt acknowledges an event with an empty 200 and a slash command with a 200."""
+    command = await slack_bot.deliver(slash_command_body("/intake", "Fraud scoring"))
+    assert command.status == 200
+    calls = await slack_bot.api.wait_for("chat.postMessage", 2)
+    thread = str(calls[0].response["ts"])
+    event = event_callback_body(message_event(ANSWERS["volume"], thread_ts=thread))
+    answer = await slack_bot.deliver(event)
+    assert (answer.status, answer.body) == (200, "")
+    await slack_bot.api.wait_for("chat.postMessage", 3)
+
+
+async def test_url_verification_echoes_the_challenge(slack_bot: SlackBot) -> None:
+    """A signed url_verification request gets its challenge back, as Slack's setup expects."""
+    answer = await slack_bot.deliver(url_verification_body("challenge-3f9a"))
+    assert answer.status == 200
+    assert json.loads(answer.body) == {"challenge": "challenge-3f9a"}
+
+
+async def test_health_probes_answer_on_the_slack_server(slack_bot: SlackBot) -> None:
+    """/healthz says alive and /readyz says Redis answers, on the same port as Slack's events."""
+    assert await slack_bot.get("/healthz") == (200, {"status": "ok"})
+    assert await slack_bot.get("/readyz") == (200, {"status": "ready", "redis": "ok"})
+
+
+async def test_command_without_project_asks_for_a_name_privately(slack_bot: SlackBot) -> None:
+    """`/intake` with no name answers only the person, with an example, and opens nothing."""
+    await slack_bot.command("   ")
+    ephemeral = await slack_bot.api.wait_for("chat.postEphemeral")
+    assert ephemeral[0].body["user"] == USER_ID
+    assert "/intake Fraud scoring" in ephemeral[0].body["text"]
+    assert slack_bot.api.calls("chat.postMessage") == []
+
+
+async def test_mention_with_start_opens_an_intake_in_a_thread(slack_bot: SlackBot) -> None:
+    """`@bot start Fraud scoring` posts the root message and asks the first question in its thread."""
+    mention = app_mention_event("start Fraud scoring")
+    await slack_bot.send(event_callback_body(mention))
+    calls = await slack_bot.api.wait_for("chat.postMessage", 2)
+    assert "Fraud scoring" in calls[0].body["text"]
+    assert calls[1].body["thread_ts"] == calls[0].response["ts"]
+    assert _question_ids([calls[1].body]) == ["volume"]
+
+
+async def test_message_copy_of_a_mention_is_left_to_the_mention(slack_bot: SlackBot) -> None:
+    """The `message` event Slack also sends for a mention posts nothing; the app_mention handles it."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    posted = await slack_bot.reply(thread, f"<@{BOT_USER_ID}> {ANSWERS['volume']}")
+    assert posted == []
+
+
+async def test_direct_message_runs_a_private_intake(slack_bot: SlackBot) -> None:
+    """`start <project>` in a DM starts an intake there, and replies in the DM answer it."""
+    start = message_event("start Fraud scoring", channel_id=DM_CHANNEL, channel_type="im")
+    await slack_bot.send(event_callback_body(start))
+    first = await slack_bot.api.wait_for("chat.postMessage")
+    assert first[0].body["channel"] == DM_CHANNEL
+    assert "thread_ts" not in first[0].body
+    assert _question_ids([first[0].body]) == ["volume"]
+    reply = message_event(ANSWERS["volume"], channel_id=DM_CHANNEL, channel_type="im")
+    await slack_bot.send(event_callback_body(reply))
+    posts = slack_bot.api.posted_messages()
+    assert _question_ids(posts) == ["volume", "stakeholders"]
+    assert "40 GB a day" in posts[-1]["text"]
+
+
+# -- buttons -----------------------------------------------------------------------------------
+
+
+async def test_button_click_saves_the_answer_and_shows_who_chose(slack_bot: SlackBot) -> None:
+    """A click answers its question; chat.update removes the buttons and names the person."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    await slack_bot.reply(thread, ANSWERS["volume"])
+    await slack_bot.reply(thread, ANSWERS["stakeholders"])
+    question = slack_bot.api.calls("chat.postMessage")[-1]
+    assert _question_ids([question.body]) == ["churn"]
+    assert any(block["type"] == "actions" for block in question.body["blocks"])
+
+    answer = await slack_bot.click(question, "cadence", "On a schedule")
+
+    assert answer.status == 200
+    updates = await slack_bot.api.wait_for("chat.update")
+    update = updates[0].body
+    assert (update["channel"], update["ts"]) == (CHANNEL_ID, question.response["ts"])
+    assert all(block["type"] != "actions" for block in update["blocks"])
+    assert f"<@{USER_ID}> chose *On a schedule*" in json.dumps(update["blocks"])
+    assert _question_ids(slack_bot.api.posted_messages())[-1] == "decay"
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert [(r.question_id, r.text, r.by) for r in intake.answers][-1] == (
+        "churn",
+        "cadence",
+        USER_ID,
+    )
+
+
+async def test_click_outside_an_intake_changes_nothing(slack_bot: SlackBot) -> None:
+    """A click on a message in a thread with no intake neither saves, posts nor updates."""
+    body = block_actions_body(
+        "intake_choice:cadence",
+        "churn:cadence",
+        message_ts="1700000000.000900",
+        thread_ts="1700000000.000800",
+    )
+    answer = await slack_bot.send(body)
+    assert answer.status == 200
+    assert slack_bot.api.calls("chat.postMessage") == []
+    assert slack_bot.api.calls("chat.update") == []
+    assert await stored_intake(slack_bot.settings, "1700000000.000800") is None
+
+
+# -- several people ----------------------------------------------------------------------------
+
+
+async def test_two_stakeholders_keep_both_answers_and_the_summary_shows_the_conflict(
+    slack_bot: SlackBot,
+) -> None:
+    """Two people answering one question differently are both kept, and the summary says so."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    bob_posts = await slack_bot.reply(thread, "2 TB a week", user_id=BOB_ID)
+    assert f"<@{BOB_ID}>" in bob_posts[0]["text"]  # welcomed and asked by name
+    alice_posts = await slack_bot.reply(thread, ANSWERS["volume"])
+    assert BOB_ID in alice_posts[0]["text"]  # told that Bob answered differently
+    rest = {key: value for key, value in ANSWERS.items() if key != "volume"}
+
+    await _answer_all(slack_bot, thread, rest)
+
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    volume = [(r.by, r.text) for r in intake.answers if r.question_id == "volume"]
+    assert volume == [(BOB_ID, "2 TB a week"), (USER_ID, "40 GB a day")]
+    summary = slack_bot.api.posted_messages()[-1]
+    assert metadata_of(summary)["event_type"] == "intake_summary"
+    shown = json.dumps(summary["blocks"])
+    assert "Conflicts between stakeholders" in shown
+    assert f"<@{BOB_ID}>: 2 TB a week" in shown
+    assert f"<@{USER_ID}>: 40 GB a day" in shown
+
+
+# -- authentication ----------------------------------------------------------------------------
+
+
+def _command_body() -> str:
+    return slash_command_body("/intake", "Fraud scoring")
+
+
+def _event_body() -> str:
+    return event_callback_body(app_mention_event("start Fraud scoring"))
+
+
+@pytest.mark.parametrize("make_body", [_command_body, _event_body], ids=["command", "event"])
+async def test_bad_signature_is_rejected_with_401(
+    slack_bot: SlackBot, make_body: Callable[[], str]
+) -> None:
+    """A request signed with another secret gets 401 and causes no Web API call."""
+    answer = await slack_bot.deliver(make_body(), secret="not-the-signing-secret")
+    assert answer.status == 401
+    assert slack_bot.api.calls() == []
+
+
+@pytest.mark.parametrize("make_body", [_command_body, _event_body], ids=["command", "event"])
+async def test_stale_timestamp_is_rejected_with_401(
+    slack_bot: SlackBot, make_body: Callable[[], str]
+) -> None:
+    """A correctly signed request older than five minutes (a replay) gets 401 and does nothing."""
+    answer = await slack_bot.deliver(make_body(), timestamp=stale_timestamp())
+    assert answer.status == 401
+    assert slack_bot.api.calls() == []
+
+
+async def test_tampered_body_is_rejected_with_401(slack_bot: SlackBot) -> None:
+    """A body changed after signing fails verification, so nobody can alter a signed request."""
+    body = _command_body()
+    headers_for = body.replace("Fraud+scoring", "Other")
+    from tests.support.slack_signing import signed_headers
+
+    headers = signed_headers(slack_bot.secret, headers_for)
+    async with slack_bot.session.post(
+        slack_bot.events_url, data=body.encode(), headers=headers
+    ) as response:
+        assert response.status == 401
+    assert slack_bot.api.calls() == []
+
+
+# -- repeated deliveries -----------------------------------------------------------------------
+
+
+async def test_retried_delivery_posts_once(slack_bot: SlackBot) -> None:
+    """Slack's retry of an event (same event_id, X-Slack-Retry-Num: 1) posts nothing more."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    body = event_callback_body(
+        message_event(ANSWERS["volume"], thread_ts=thread), event_id="Ev0RETRY0001"
+    )
+    await slack_bot.send(body)
+    posts_after_first = len(slack_bot.api.calls("chat.postMessage"))
+    assert posts_after_first == 3
+
+    retry = await slack_bot.send(body, retry_num=1)
+
+    assert (retry.status, retry.body) == (200, "")
+    assert len(slack_bot.api.calls("chat.postMessage")) == posts_after_first
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert [r.question_id for r in intake.answers] == ["volume"]
+
+
+async def test_concurrent_duplicate_deliveries_post_once(slack_bot: SlackBot) -> None:
+    """A retry that arrives while the first delivery is still being handled still posts once."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    body = event_callback_body(
+        message_event(ANSWERS["volume"], thread_ts=thread), event_id="Ev0RETRY0002"
+    )
+    before = slack_bot.watch.completed
+    first, retry = await asyncio.gather(
+        slack_bot.deliver(body), slack_bot.deliver(body, retry_num=1)
+    )
+    await slack_bot.watch.wait_until(before + 2)
+    assert (first.status, retry.status) == (200, 200)
+    assert len(slack_bot.api.calls("chat.postMessage")) == 3
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert [r.question_id for r in intake.answers] == ["volume"]
+
+
+# -- what people type --------------------------------------------------------------------------
+
+
+async def test_channel_ping_in_typed_text_is_escaped(slack_bot: SlackBot) -> None:
+    """`<!channel>` typed in a project name or an answer reaches Slack only as `&lt;!channel&gt;`."""
+    thread = await slack_bot.start_intake("Fraud <!channel> scoring")
+    await slack_bot.reply(thread, ANSWERS["volume"])
+    await slack_bot.reply(thread, "<!channel> and the fraud team")
+    await _answer_all(
+        slack_bot, thread, {k: v for k, v in ANSWERS.items() if k not in {"volume", "stakeholders"}}
+    )
+    calls = slack_bot.api.calls("chat.postMessage")
+    assert metadata_of(calls[-1].body)["event_type"] == "intake_summary"
+    sent = posted_blocks_and_text(calls + slack_bot.api.calls("chat.update"))
+    assert "<!channel>" not in sent
+    assert "&lt;!channel&gt;" in posted_blocks_and_text(calls[:1])  # the project name
+    assert "&lt;!channel&gt; and the fraud team" in sent  # the answer
+
+
+async def test_entities_slack_sends_are_stored_as_typed(slack_bot: SlackBot) -> None:
+    """Slack sends a typed `<` as `&lt;`; it is saved as `<` and shown once escaped, not twice."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    for key in ("volume", "stakeholders", "churn", "decay", "frequency", "config"):
+        await slack_bot.reply(thread, ANSWERS[key])
+    posted = await slack_bot.reply(thread, "&lt; 50 ms &amp; steady")
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert intake.answers[-1].text == "< 50 ms & steady"
+    assert "&lt; 50 ms &amp; steady" in posted[0]["text"]
+    assert "&amp;lt;" not in posted_blocks_and_text(slack_bot.api.calls("chat.postMessage"))
+
+
+async def test_overlong_answer_is_refused_politely_and_nothing_saved(slack_bot: SlackBot) -> None:
+    """An answer over 2000 characters gets a reply with the limit and an example; nothing is saved."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    await slack_bot.reply(thread, ANSWERS["volume"])
+    overlong = "40 GB a day " + "x" * MAX_ANSWER_CHARS
+
+    posted = await slack_bot.reply(thread, overlong)
+
+    assert len(posted) == 1
+    assert f"at most {MAX_ANSWER_CHARS:,}" in posted[0]["text"]
+    assert "for example" in posted[0]["text"]
+    assert "xxxxxxxxxx" not in json.dumps(posted[0])
+    assert_valid_blocks(posted[0]["blocks"])
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert [r.question_id for r in intake.answers] == ["volume"]
+
+
+async def test_unreadable_answer_is_reasked_with_an_example(slack_bot: SlackBot) -> None:
+    """An answer the parser cannot read is quoted back with what was expected and an example."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    posted = await slack_bot.reply(thread, "lots")
+    assert len(posted) == 1
+    assert "lots" in posted[0]["text"] or "lots" in json.dumps(posted[0]["blocks"])
+    assert "for example" in json.dumps(posted[0]["blocks"])
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert intake.answers == ()
+
+
+# -- quiet cases -------------------------------------------------------------------------------
+
+
+def _now_ts() -> str:
+    return f"{time.time():.6f}"
+
+
+def _no_thread(thread: str) -> dict[str, Any]:
+    del thread
+    return message_event("40 GB a day")
+
+
+def _thread_without_intake(thread: str) -> dict[str, Any]:
+    del thread
+    return message_event("40 GB a day", thread_ts="1600000000.000100")
+
+
+def _other_bot(thread: str) -> dict[str, Any]:
+    return message_event("40 GB a day", user_id="U0OTHERBOT", bot_id="B0OTHER01", thread_ts=thread)
+
+
+def _edit(thread: str) -> dict[str, Any]:
+    ts = _now_ts()
+    original = {"type": "message", "user": USER_ID, "text": "40 GB a day", "ts": ts}
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": CHANNEL_ID,
+        "channel_type": "channel",
+        "ts": _now_ts(),
+        "event_ts": _now_ts(),
+        "message": {
+            **original,
+            "text": "2 TB a week",
+            "thread_ts": thread,
+            "edited": {"user": USER_ID, "ts": _now_ts()},
+        },
+        "previous_message": {**original, "thread_ts": thread},
+    }
+
+
+def _deletion(thread: str) -> dict[str, Any]:
+    ts = _now_ts()
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": CHANNEL_ID,
+        "channel_type": "channel",
+        "ts": _now_ts(),
+        "event_ts": _now_ts(),
+        "deleted_ts": ts,
+        "previous_message": {
+            "type": "message",
+            "user": USER_ID,
+            "text": "40 GB a day",
+            "ts": ts,
+            "thread_ts": thread,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "make_event",
+    [_no_thread, _thread_without_intake, _other_bot, _edit, _deletion],
+    ids=["no-thread", "thread-without-intake", "other-bot", "edit", "deletion"],
+)
+async def test_messages_that_are_not_answers_are_ignored_quietly(
+    slack_bot: SlackBot, make_event: Callable[[str], dict[str, Any]]
+) -> None:
+    """Channel chatter, other threads, bots, edits and deletions post nothing and save nothing."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    before = slack_bot.api.calls()
+
+    answer = await slack_bot.send(event_callback_body(make_event(thread)))
+
+    assert (answer.status, answer.body) == (200, "")
+    assert slack_bot.api.calls() == before
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert intake.answers == ()
+
+
+async def test_the_bots_own_posts_are_ignored(slack_bot: SlackBot) -> None:
+    """The bot's own message in an intake thread reaches no listener and posts nothing."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    before = (slack_bot.watch.completed, len(slack_bot.api.calls("chat.postMessage")))
+    own = message_event("40 GB a day", user_id=BOT_USER_ID, bot_id=BOT_ID, thread_ts=thread)
+
+    answer = await slack_bot.deliver(event_callback_body(own))
+    await slack_bot.reply(thread, ANSWERS["volume"])  # a real answer after it, handled normally
+
+    assert (answer.status, answer.body) == (200, "")
+    after = (slack_bot.watch.completed, len(slack_bot.api.calls("chat.postMessage")))
+    assert after == (before[0] + 1, before[1] + 1)
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert [(r.question_id, r.by) for r in intake.answers] == [("volume", USER_ID)]
+
+
+# -- blocks ------------------------------------------------------------------------------------
+
+
+async def test_every_posted_blocks_list_validates(slack_bot: SlackBot) -> None:
+    """Every question, notice, re-ask, status, help, update and summary passes slack_sdk's checks."""
+    thread = await slack_bot.start_intake("Fraud scoring " + "é" * 200)
+    await slack_bot.reply(thread, "lots")
+    await slack_bot.reply(thread, "help")
+    await slack_bot.reply(thread, "status")
+    await slack_bot.reply(thread, ANSWERS["volume"])
+    await slack_bot.reply(thread, ANSWERS["stakeholders"])
+    question = slack_bot.api.calls("chat.postMessage")[-1]
+    await slack_bot.click(question, "constant", "Constantly")
+    rest = {k: v for k, v in ANSWERS.items() if k not in {"volume", "stakeholders", "churn"}}
+    await _answer_all(slack_bot, thread, rest)
+    await slack_bot.reply(thread, "owner <!here>")
+    await slack_bot.reply(thread, "summary")
+
+    calls = slack_bot.api.calls("chat.postMessage") + slack_bot.api.calls("chat.update")
+    assert len(calls) > 12
+    kinds = {metadata_of(call.body).get("event_type") for call in calls}
+    assert {"intake_question", "intake_summary"} <= kinds
+    for call in calls:
+        assert call.ok, call.response
+        assert_valid_blocks(call.body["blocks"])
+
+
+# -- Web API trouble ---------------------------------------------------------------------------
+
+
+async def test_rate_limited_post_is_retried_after_retry_after(slack_bot: SlackBot) -> None:
+    """A 429 from chat.postMessage is retried as Slack asks, so the question still arrives."""
+    slack_bot.api.rate_limit_next("chat.postMessage", retry_after=0)
+    thread = await slack_bot.start_intake("Fraud scoring")
+    calls = slack_bot.api.calls("chat.postMessage")
+    assert [call.status for call in calls] == [429, 200, 200]
+    assert _question_ids(slack_bot.api.posted_messages()) == ["volume"]
+    assert slack_bot.api.posted_messages()[1]["thread_ts"] == thread
+
+
+# -- Redis going away --------------------------------------------------------------------------
+
+
+async def test_redis_outage_mid_intake_loses_no_acknowledged_answer(
+    private_redis: PrivateRedis, slack_api: SlackWebApiStandIn, key_prefix: str, tmp_path: Path
+) -> None:
+    """With Redis stopped the bot says it couldn't save; after a restart the intake completes intact."""
+    settings = make_settings(private_redis.url, slack_api, key_prefix, tmp_path)
+    async with running_bot(settings, slack_api) as bot:
+        thread = await bot.start_intake("Fraud scoring")
+        await bot.reply(thread, ANSWERS["volume"])
+
+        private_redis.stop()
+        assert (await bot.get("/readyz"))[0] == 503
+        refused = await bot.reply(thread, ANSWERS["stakeholders"])
+        assert len(refused) == 1
+        assert msg.COULD_NOT_SAVE in refused[0]["text"]
+        assert "question_id" not in json.dumps(refused[0])  # no next question: nothing moved on
+
+        private_redis.start()
+        assert await bot.get("/readyz") == (200, {"status": "ready", "redis": "ok"})
+        await _answer_all(bot, thread, {k: v for k, v in ANSWERS.items() if k != "volume"})
+
+        posts = bot.api.posted_messages()
+        assert metadata_of(posts[-1])["event_type"] == "intake_summary"
+        assert metadata_of(posts[-1])["event_payload"]["strategy"] == _expected_strategy(ANSWERS)
+        intake = await stored_intake(settings, thread)
+        assert intake is not None
+        assert [(r.question_id, r.text) for r in intake.answers] == list(ANSWERS.items())
