@@ -3,7 +3,7 @@
     IntakeBotError                 base of everything the bot raises on purpose
     ├── ConfigurationError         settings that cannot work (missing token, bad URL)
     └── StoreError                 anything that went wrong holding state
-        ├── StoreUnavailableError  Redis could not be reached or timed out; nothing was written
+        ├── StoreUnavailableError  Redis could not be reached or timed out (see the class)
         └── StaleStateError        a compare-and-set write lost to a concurrent writer
 
 Library errors (redis, slack_sdk, botbuilder) are wrapped at the boundary with
@@ -26,7 +26,12 @@ class StoreError(IntakeBotError):
 
 
 class StoreUnavailableError(StoreError):
-    """Redis could not be reached; the operation wrote nothing and may be retried."""
+    """Redis could not be reached, or did not answer in time.
+
+    A refused connection wrote nothing. After a timeout the write may have run;
+    repeating it with the same delivery mark is safe, since the store then
+    reports the delivery as a duplicate instead of applying it twice.
+    """
 
 
 class StaleStateError(StoreError):

@@ -187,7 +187,11 @@ def summary_message(summary: Summary, intake_id: str) -> SlackMessage:
     blocks: list[Block] = [
         HeaderBlock(
             text=PlainTextObject(
-                text=truncate(msg.SUMMARY_TITLE.format(project=summary.project), HEADER_TEXT_MAX)
+                # Slack reads `<!channel>` in plain text too; escaped, it shows as typed.
+                text=truncate(
+                    escape_mrkdwn(msg.SUMMARY_TITLE.format(project=summary.project)),
+                    HEADER_TEXT_MAX,
+                )
             )
         ),
         SectionBlock(
