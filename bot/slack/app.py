@@ -41,6 +41,17 @@ _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
 _PERSON_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 
 
+def typed_text(text: str) -> str:
+    """Message text as the person typed it.
+
+    Slack sends a typed `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;` in event
+    text (its own markup, `<@U123>` or `<!channel>`, stays as markup); the
+    dialogue keeps what was typed, and the renderers escape it again on the way
+    out, so `< 50 ms` is read by the parsers and shown back once escaped.
+    """
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def intake_id(ref: IntakeRef) -> str:
     """The intake's id in message metadata, readable by other apps in the workspace."""
     return "/".join((ref.workspace, ref.channel, ref.thread))
@@ -70,7 +81,7 @@ class SlackAdapter:
         team, channel, user = body.get("team_id", ""), event["channel"], event.get("user")
         if not user:
             return
-        text = _LEADING_MENTION.sub("", event.get("text", ""), count=1)
+        text = typed_text(_LEADING_MENTION.sub("", event.get("text", ""), count=1))
         thread = event.get("thread_ts")
         start = _START.match(text)
         if start and not thread:
@@ -104,6 +115,7 @@ class SlackAdapter:
         text = event.get("text") or ""
         if context.bot_user_id and f"<@{context.bot_user_id}" in text:
             return  # the app_mention event for the same message carries it
+        text = typed_text(text)
         team, channel = body.get("team_id", ""), event["channel"]
         delivery = body.get("event_id")
         if event.get("channel_type") == "im":

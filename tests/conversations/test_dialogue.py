@@ -115,7 +115,7 @@ def test_commands_are_recognised_in_any_case_and_with_spaces_around() -> None:
 
 
 def test_command_word_followed_by_more_text_is_an_answer() -> None:
-    """"back office, finance" answers the stakeholders question instead of running `back`."""
+    """ "back office, finance" answers the stakeholders question instead of running `back`."""
     flow = Flow().answer({"volume": "40 GB a day"})
     flow.send("back office, finance").expect(saved="back office, finance", question="churn")
 
@@ -207,7 +207,7 @@ def test_an_answer_to_a_skipped_question_unskips_it() -> None:
     flow = Flow().send("edit model").send("skip")
     assert flow.record.skipped == ("model",)
     flow.answer({"model": "unknown"})
-    assert flow.record.skipped == ()
+    assert "model" not in flow.record.skipped
 
 
 @pytest.mark.parametrize(("ref", "question_id"), [("7", "sla"), ("sla", "sla"), ("SLA", "sla")])
@@ -355,7 +355,13 @@ BAD_ANSWERS = [
     ("volume", "lots", msg.VOLUME_NO_SIZE, msg.VOLUME_EXPECTED, msg.VOLUME_EXAMPLE),
     ("volume", "40 GB", msg.VOLUME_NO_PERIOD, msg.VOLUME_EXPECTED, msg.VOLUME_EXAMPLE),
     ("volume", "40 a day", msg.VOLUME_NO_UNIT, msg.VOLUME_EXPECTED, msg.VOLUME_EXAMPLE),
-    ("stakeholders", ", ;", msg.NOT_UNDERSTOOD, msg.STAKEHOLDERS_EXPECTED, msg.STAKEHOLDERS_EXAMPLE),
+    (
+        "stakeholders",
+        ", ;",
+        msg.NOT_UNDERSTOOD,
+        msg.STAKEHOLDERS_EXPECTED,
+        msg.STAKEHOLDERS_EXAMPLE,
+    ),
     ("churn", "purple", msg.NOT_UNDERSTOOD, msg.CHURN_EXPECTED, msg.CHURN_EXAMPLE),
     ("decay", "sometimes", msg.NOT_UNDERSTOOD, msg.DECAY_EXPECTED, msg.DECAY_EXAMPLE),
     ("frequency", "500", msg.FREQUENCY_NO_PERIOD, msg.FREQUENCY_EXPECTED, msg.FREQUENCY_EXAMPLE),
@@ -386,7 +392,9 @@ def test_bad_answer_is_quoted_explained_and_not_stored(
 
 def test_person_stays_on_the_question_until_the_answer_reads() -> None:
     """After a re-ask the next message answers the same question."""
-    flow = Flow().send("lots").expect(reask="lots").send("a lot, really").expect(reask="a lot, really")
+    flow = (
+        Flow().send("lots").expect(reask="lots").send("a lot, really").expect(reask="a lot, really")
+    )
     flow.send("40 GB a day").expect(saved="40 GB a day", question="stakeholders")
     assert flow.texts("volume") == [("alice", "40 GB a day")]
 
@@ -484,7 +492,7 @@ def test_conflict_uses_the_owners_answer_even_when_it_is_older() -> None:
     """Once an owner is named, the decision uses the owner's answer over a later one."""
     flow = Flow(starter="alice").send("owner @carol")
     flow.answer({"volume": "40 GB a day"}, user="carol")
-    flow.answer(DECISION_ANSWERS | {"volume": "2 TB a day"}, user="bob")
+    flow.answer({**DECISION_ANSWERS, "volume": "2 TB a day"}, user="bob")
     flow.send("summary")
     (conflict,) = flow.summary.conflicts
     assert (conflict.used.by, conflict.used.text) == ("carol", "40 GB a day")
@@ -495,7 +503,7 @@ def test_conflict_uses_the_owners_answer_even_when_it_is_older() -> None:
 
 
 def test_the_same_value_in_other_words_is_not_a_conflict() -> None:
-    """"40GB daily" and "40 GB a day" agree after parsing, so nothing is flagged."""
+    """ "40GB daily" and "40 GB a day" agree after parsing, so nothing is flagged."""
     flow = Flow().answer(DECISION_ANSWERS)
     flow.answer({"volume": "40GB daily"}, user="bob").expect(notice=msg.SAVED)
     flow.send("summary")

@@ -177,11 +177,15 @@ def test_volume_refusals_say_what_is_missing(text: str, problem: str) -> None:
         pytest.param("continuously", ChurnKind.CONSTANT, None, id="continuously"),
     ],
 )
-def test_churn_kinds_and_schedules(text: str, kind: ChurnKind, period_minutes: float | None) -> None:
+def test_churn_kinds_and_schedules(
+    text: str, kind: ChurnKind, period_minutes: float | None
+) -> None:
     """Churn is never / low / a cadence that keeps its period / constant."""
     churn = _value(parse_churn(text), Churn)
     assert churn.kind is kind
-    assert churn.period_minutes == (None if period_minutes is None else pytest.approx(period_minutes))
+    assert churn.period_minutes == (
+        None if period_minutes is None else pytest.approx(period_minutes)
+    )
 
 
 def test_unreadable_churn_shows_the_classes() -> None:
@@ -372,7 +376,9 @@ def test_unreadable_sla_is_refused(text: str, problem: str) -> None:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        pytest.param("internal_high_throughput", CustomerKind.INTERNAL_HIGH_THROUGHPUT, id="id-iht"),
+        pytest.param(
+            "internal_high_throughput", CustomerKind.INTERNAL_HIGH_THROUGHPUT, id="id-iht"
+        ),
         pytest.param("external", CustomerKind.EXTERNAL, id="id-external"),
         pytest.param("internal_private", CustomerKind.INTERNAL_PRIVATE, id="id-private"),
         pytest.param("file_based", CustomerKind.FILE_BASED, id="id-file"),
@@ -450,7 +456,9 @@ def test_stakeholder_refusals(text: str, problem: str) -> None:
     [
         pytest.param("TensorFlow CNN, $5,000 to train", ModelFamily.DEEP, 5000.0, id="guide-cnn"),
         pytest.param("xgboost, about $300 to train", ModelFamily.SIMPLE, 300.0, id="guide-xgb"),
-        pytest.param("PyTorch transformer, 12k dollars", ModelFamily.DEEP, 12_000.0, id="k-dollars"),
+        pytest.param(
+            "PyTorch transformer, 12k dollars", ModelFamily.DEEP, 12_000.0, id="k-dollars"
+        ),
         pytest.param("random forest, $1.2m", ModelFamily.SIMPLE, 1.2e6, id="millions"),
         pytest.param("linear model for 300 USD", ModelFamily.SIMPLE, 300.0, id="usd"),
         pytest.param("logistic regression", ModelFamily.SIMPLE, None, id="no-cost"),

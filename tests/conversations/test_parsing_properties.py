@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conversations.answers import parse_answer
@@ -79,6 +79,10 @@ def positive(low: float, high: float) -> st.SearchStrategy[float]:
 @pytest.mark.parametrize("question", CATALOG, ids=QUESTION_IDS)
 @EXAMPLES
 @given(text=any_text)
+@example(text="every 0 minutes")
+@example(text="1e400 GB every 0.0 days")
+@example(text="9" * 400 + " calls, rows of 9" + "9" * 400 + " kb, twice a day, $" + "9" * 400)
+@example(text="x" * 5000)
 def test_any_text_gives_a_value_or_a_parse_error(question: Question, text: str) -> None:
     """Every question's parser turns any text into a value or a parse error, never an exception."""
     result = parse_answer(question.id, text)
@@ -126,7 +130,9 @@ def test_volume_text_to_gb_per_day(amount: float, unit: str, period: str) -> Non
     unit=st.sampled_from(sorted(SIZE_UNITS)),
     period=st.sampled_from(sorted(VOLUME_PERIODS)),
 )
-def test_gb_per_day_written_in_any_unit_reads_back(gb_per_day: float, unit: str, period: str) -> None:
+def test_gb_per_day_written_in_any_unit_reads_back(
+    gb_per_day: float, unit: str, period: str
+) -> None:
     """A daily volume written out in any unit and period parses back to the same volume and band."""
     amount = gb_per_day / SIZE_UNITS[unit] * VOLUME_PERIODS[period]
     volume = parse_volume(f"{plain(amount)} {unit} {period}")
@@ -138,7 +144,7 @@ def test_gb_per_day_written_in_any_unit_reads_back(gb_per_day: float, unit: str,
 @EXAMPLES
 @given(count=st.integers(min_value=1, max_value=10**12))
 def test_thousands_separators_and_multipliers_agree(count: int) -> None:
-    """"1,234,567 calls a day", "1234567 calls a day" and "1234.567k calls a day" are one rate."""
+    """Thousands separators ("1,234,567") and a "k" multiplier give the same rate as plain digits."""
     grouped = parse_frequency(f"{count:,} calls a day")
     bare = parse_frequency(f"{count} calls a day")
     thousands = parse_frequency(f"{plain(count / 1000)}k calls a day")
@@ -176,7 +182,7 @@ def test_call_rate_written_over_any_period_reads_back(per_second: float, period:
 @EXAMPLES
 @given(days=positive(1e-2, 1e4), unit=st.sampled_from(sorted(EVERY_UNITS_DAYS)))
 def test_retraining_interval_in_any_unit_reads_back(days: float, unit: str) -> None:
-    """"Every N units" parses back to the same days between retrains."""
+    """A retraining interval written as "every N units" parses back to the same days."""
     decay = parse_decay(f"every {plain(days / EVERY_UNITS_DAYS[unit])} {unit}")
     assert isinstance(decay, Decay)
     assert decay.retrain_every_days == pytest.approx(days, rel=REL)

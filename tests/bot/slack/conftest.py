@@ -198,8 +198,9 @@ class SlackBot:
         before = len(self.api.calls("chat.postMessage"))
         await self.command(project, user_id=user_id)
         calls = await self.api.wait_for("chat.postMessage", before + 2)
-        root = calls[before]
+        root, question = [call for call in calls[before:] if call.ok]
         assert "thread_ts" not in root.body
+        assert question.body["thread_ts"] == root.response["ts"]
         return str(root.response["ts"])
 
     async def reply(
@@ -264,9 +265,7 @@ async def running_bot(settings: Settings, api: SlackWebApiStandIn) -> AsyncItera
             runner.listener_completion_handler, watch
         )
         runner.listener_error_handler = _RecordingErrors(runner.listener_error_handler, watch)
-        yield SlackBot(
-            port=running.port, api=api, session=session, watch=watch, settings=settings
-        )
+        yield SlackBot(port=running.port, api=api, session=session, watch=watch, settings=settings)
         assert watch.errors == []
     for call in api.calls():
         if "blocks" in call.body:
@@ -305,4 +304,3 @@ async def slack_bot(
 def stale_timestamp() -> int:
     """A request time older than the five minutes Slack's verifiers accept."""
     return int(time.time()) - 10 * 60
-

@@ -44,6 +44,7 @@ from tests.support.slack_signing import (
     block_actions_body,
     event_callback_body,
     message_event,
+    signed_headers,
     slash_command_body,
     url_verification_body,
 )
@@ -117,9 +118,7 @@ async def test_every_web_api_call_is_authorised_and_answered_ok(slack_bot: Slack
     assert "auth.test" in [call.method for call in calls]
     assert calls
     assert all(call.ok for call in calls), [(c.method, c.response) for c in calls]
-    assert all(
-        call.headers["authorization"] == f"Bearer {slack_bot.api.token}" for call in calls
-    )
+    assert all(call.headers["authorization"] == f"Bearer {slack_bot.api.token}" for call in calls)
 
 
 async def test_event_ack_is_an_empty_200_and_command_ack_is_200(slack_bot: SlackBot) -> None:
@@ -295,10 +294,7 @@ async def test_stale_timestamp_is_rejected_with_401(
 async def test_tampered_body_is_rejected_with_401(slack_bot: SlackBot) -> None:
     """A body changed after signing fails verification, so nobody can alter a signed request."""
     body = _command_body()
-    headers_for = body.replace("Fraud+scoring", "Other")
-    from tests.support.slack_signing import signed_headers
-
-    headers = signed_headers(slack_bot.secret, headers_for)
+    headers = signed_headers(slack_bot.secret, body.replace("Fraud+scoring", "Other"))
     async with slack_bot.session.post(
         slack_bot.events_url, data=body.encode(), headers=headers
     ) as response:
@@ -401,8 +397,11 @@ async def test_unreadable_answer_is_reasked_with_an_example(slack_bot: SlackBot)
     thread = await slack_bot.start_intake("Fraud scoring")
     posted = await slack_bot.reply(thread, "lots")
     assert len(posted) == 1
-    assert "lots" in posted[0]["text"] or "lots" in json.dumps(posted[0]["blocks"])
-    assert "for example" in json.dumps(posted[0]["blocks"])
+    shown = json.dumps(posted[0]["blocks"])
+    assert f"<@{USER_ID}>" in shown
+    assert "lots" in shown
+    assert "I expected" in shown
+    assert "for example" in shown
     intake = await stored_intake(slack_bot.settings, thread)
     assert intake is not None
     assert intake.answers == ()
