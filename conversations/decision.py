@@ -5,12 +5,12 @@ leaves as "Any" (or blank) carries no evidence and is left out; each other
 column scores 1 on a match, 0.5 on a near miss (an adjacent volume band, churn
 class or SLA class; a related customer system; state where the guide says
 "ideally no") and 0 otherwise. "Never changes" has no near miss: data either
-changes or it does not, and only data that never changes can be scored once. Columns are weighted (volume and churn 3, SLA
-and customer 2, state 1: the guide reads its table left to right and volume
-"dictates" infrastructure) and the score is the weighted share, 0-100. The
-highest score wins; a tie goes to the simpler strategy, by the guide's ease of
-deployment and then its MLOps score. No clock, no I/O: the same answers always
-give the same recommendation.
+changes or it does not, and only data that never changes can be scored once.
+Columns are weighted (volume and churn 3, SLA and customer 2, state 1: the
+guide reads its table left to right and volume "dictates" infrastructure) and
+the score is the weighted share, 0-100. The highest score wins; a tie goes to
+the simpler strategy, by the guide's ease of deployment and then its MLOps
+score. No clock, no I/O: the same answers always give the same recommendation.
 """
 
 from __future__ import annotations
