@@ -90,7 +90,9 @@ class IntakeService:
             )
         except StaleStateError:
             logger.warning("intake.gave_up_after_conflicts", attempts=self.max_attempts)
-            return Outcome(replies=[Notice(template=msg.BUSY_RETRY, tone=Tone.PROBLEM)], saved=False)
+            return Outcome(
+                replies=[Notice(template=msg.BUSY_RETRY, tone=Tone.PROBLEM)], saved=False
+            )
         except StoreUnavailableError as exc:
             logger.warning("intake.store_unavailable", error=str(exc))
             return Outcome(

@@ -122,11 +122,8 @@ def answered(intake: Intake, question_id: str) -> bool:
 
 def unresolved(intake: Intake) -> list[str]:
     """Questions nobody has answered or skipped, in catalog order."""
-    return [
-        question.id
-        for question in CATALOG
-        if not answered(intake, question.id) and question.id not in intake.skipped
-    ]
+    resolved = {record.question_id for record in intake.answers} | set(intake.skipped)
+    return [question.id for question in CATALOG if question.id not in resolved]
 
 
 def next_question(intake: Intake, after: str | None) -> str | None:

@@ -25,7 +25,7 @@ from bot.service import IntakeService, Outcome
 from bot.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Versioned, Write
 from conversations import messages as msg
 from conversations.events import Choose, Event, Start, Text
-from conversations.intake import DialogueState, IntakeStatus
+from conversations.intake import IntakeStatus
 from conversations.replies import Notice, QuestionReply, SummaryReply, Tone
 from tests.conversations.flow import HAPPY_ANSWERS
 from tests.support.redis_servers import PrivateRedis, start_private_redis_server, unique_prefix
@@ -389,7 +389,7 @@ async def test_a_password_never_reaches_the_outage_log(tmp_path: Path) -> None:
         async with connect(server.url, tmp_path) as handle:
             service = make_service(StateStore(handle.client, unique_prefix()))
             await service.handle(REF, start())
-            server.stop()
+            await asyncio.to_thread(server.stop)
             with capture_logs() as logs:
                 outcome = await service.handle(REF, text("40 GB a day"))
     finally:
@@ -517,7 +517,7 @@ async def test_cancel_through_the_service_closes_the_intake_for_everybody(
     assert [r.template for r in outcome.replies if isinstance(r, Notice)] == [
         msg.INTAKE_IS_CANCELLED
     ]
-    state: DialogueState = await service.load(REF, "bob")
+    state = await service.load(REF, "bob")
     assert state.intake is not None
     assert state.intake.status is IntakeStatus.CANCELLED
     assert state.intake.answers == ()

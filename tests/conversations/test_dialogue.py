@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from conversations import messages as msg
@@ -340,6 +342,15 @@ def test_summary_after_the_decision_inputs_lists_the_open_questions() -> None:
     assert flow.record.baseline == flow.summary
 
 
+def test_summary_after_every_required_answer_leaves_only_the_optional_one_open() -> None:
+    """With every required question answered, `summary` gives the card; only `model` is open."""
+    flow = Flow().answer(ALL_BUT_MODEL).expect(question="model", summary=False)
+    flow.send("summary").expect(summary=True)
+    assert flow.summary.open_questions == ("model",)
+    assert len(flow.summary.answers) == len(ALL_BUT_MODEL)
+    assert flow.place().current == "model"
+
+
 def test_summary_after_everything_is_answered_repeats_the_card() -> None:
     """`summary` after the automatic card shows the same recommendation again."""
     flow = Flow().answer(HAPPY_ANSWERS)
@@ -410,6 +421,13 @@ def test_overlong_message_is_refused_with_its_length_and_the_limit() -> None:
         f"{msg.TOO_LONG_EXPECTED}, for example: {msg.TOO_LONG_EXAMPLE}"
     )
     assert flow.place().current == "volume"
+
+
+def test_overlong_refusal_renders_through_an_escaping_front_end() -> None:
+    """The refusal's numbers format with separators even where typed text is escaped."""
+    notice = Flow().send("4" * (MAX_ANSWER_CHARS + 1)).find_notice(msg.TOO_LONG.split("{")[0])
+    rendered = notice.render(html.escape, lambda user: f"<@{user}>")
+    assert rendered.startswith("That answer is 2,001 characters long; I take at most 2,000.")
 
 
 def test_overlong_message_that_starts_with_a_command_is_refused_too() -> None:
