@@ -50,9 +50,6 @@ def _parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000)
     slack.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server in a container listens on all interfaces
 
-    teams = commands.add_parser("teams", help="run the Teams bot")
-    teams.add_argument("--port", type=int, default=3978)
-    teams.add_argument("--host", default="0.0.0.0")  # noqa: S104 - as above
     return parser
 
 
@@ -117,14 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.console import run_console
 
         return run_console(project=args.project, user=args.user)
-    if args.command == "slack":
-        from bot.slack.server import run_slack
+    from bot.slack.server import run_slack
 
-        return run_slack(host=args.host, port=args.port)
-    from bot.teams.server import run_teams
-
-    status: int = run_teams(host=args.host, port=args.port)
-    return status
+    return run_slack(host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

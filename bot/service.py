@@ -27,7 +27,7 @@ from conversations.replies import Notice, Reply, Tone
 
 log = structlog.get_logger(__name__)
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 30
 # Jittered exponential backoff between attempts that lost a race: 2 ms, 4 ms, ... 64 ms bounds.
 RETRY_BACKOFF_SECONDS = 0.001
 

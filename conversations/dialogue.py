@@ -176,17 +176,19 @@ def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datet
     others = [other.by for other in conflicting(intake, question_id) if other.by != place.user]
     title = QUESTIONS[question_id].title
     saved = (
-        _notice(
-            msg.SAVED_CONFLICT,
-            Tone.SAVED,
-            question=title,
-            value=text.strip(),
-            others=", ".join(others),
-        )
+        _conflict_notice(title, text.strip(), others)
         if others
         else _notice(msg.SAVED, Tone.SAVED, question=title, value=text.strip())
     )
     return _advance(intake, place, question_id, [saved], at)
+
+
+def _conflict_notice(title: str, value: str, others: list[str]) -> Notice:
+    """ "Saved; these people answered differently", each of them shown as a mention."""
+    names = {f"other{index}": Mention(user=user) for index, user in enumerate(others)}
+    template = msg.SAVED_CONFLICT.replace("{others}", ", ".join(f"{{{name}}}" for name in names))
+    params: dict[str, str | int | Mention] = {"question": title, "value": value, **names}
+    return Notice(template=template, params=params, tone=Tone.SAVED)
 
 
 def _advance(intake: Intake, place: Place, after: str, replies: list[Reply], at: datetime) -> Step:

@@ -50,7 +50,9 @@ DECISION_ANSWERS: Mapping[str, str] = {
 }
 """Just the decision table's inputs."""
 
-_SAVED_TEMPLATES = (msg.SAVED, msg.SAVED_CONFLICT)
+# The conflict notice names each other person as its own mention parameter, so its
+# template is SAVED_CONFLICT with `{others}` expanded; match it by what comes before.
+_SAVED_TEMPLATES = (msg.SAVED, msg.SAVED_CONFLICT.split("{others}")[0])
 
 
 def plain(notice: Notice) -> str:
@@ -221,7 +223,7 @@ class Flow:
             for reply in self.replies
             if isinstance(reply, Notice)
             and reply.tone is Tone.SAVED
-            and reply.template in _SAVED_TEMPLATES
+            and reply.template.startswith(_SAVED_TEMPLATES)
         ]
         self._check(
             len(saved) == 1 and saved[0].params.get("value") == text.strip(),
