@@ -10,6 +10,8 @@ half-written.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +60,13 @@ class IntakeService:
     delivery_ttl_seconds: int
     clock: Callable[[], datetime] = utc_now
     max_attempts: int = MAX_ATTEMPTS
+    # One lock per intake key, held while a turn loads, steps and saves. It only
+    # queues this process's own turns on one intake, so they stop losing
+    # compare-and-set races to each other; other replicas are still kept
+    # honest by the versioned write. Entries vanish with their last waiter.
+    _turns: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary, init=False, repr=False
+    )
 
     async def handle(
         self,
@@ -82,12 +91,14 @@ class IntakeService:
             if platform_delivery
             else None
         )
+        turn = self._turns.setdefault(keys[0], asyncio.Lock())
         try:
-            return await with_retries(
-                lambda: self._attempt(ref, event, keys, delivery, require_intake),
-                attempts=self.max_attempts,
-                backoff_seconds=RETRY_BACKOFF_SECONDS,
-            )
+            async with turn:
+                return await with_retries(
+                    lambda: self._attempt(ref, event, keys, delivery, require_intake),
+                    attempts=self.max_attempts,
+                    backoff_seconds=RETRY_BACKOFF_SECONDS,
+                )
         except StaleStateError:
             logger.warning("intake.gave_up_after_conflicts", attempts=self.max_attempts)
             return Outcome(
