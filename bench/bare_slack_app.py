@@ -15,16 +15,18 @@ import os
 import signal
 from typing import Any
 
+import aiohttp
+import uvloop
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 
-def build() -> web.Application:
-    """The bare app: one listener, one reply per message."""
+def build(session: aiohttp.ClientSession) -> web.Application:
+    """The bare app: one listener, one reply per message, with the same client set-up as ours."""
     client = AsyncWebClient(
-        token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"]
+        token=os.environ["SLACK_BOT_TOKEN"], base_url=os.environ["SLACK_API_URL"], session=session
     )
     bolt = AsyncApp(client=client, signing_secret=os.environ["SLACK_SIGNING_SECRET"])
 
@@ -49,17 +51,18 @@ def build() -> web.Application:
 
 async def serve(port: int) -> None:
     """Serve until SIGTERM or SIGINT."""
-    runner = web.AppRunner(build())
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+    async with aiohttp.ClientSession() as session:
+        runner = web.AppRunner(build(session))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    asyncio.run(serve(parser.parse_args().port))
+    uvloop.run(serve(parser.parse_args().port))

@@ -6,7 +6,7 @@ bare slack-bolt app that acks each message and posts one reply
 Slack Web API, and every request is signed as Slack signs it. Each person owns
 one thread: they send an answer, wait for the bot's next post in that thread,
 and send the next one; after the summary they start a new intake with
-`/intake`. Prints, for both apps, turns per second and p50 / p99
+`/intake` (a turn too, answered by the first question). Prints, for both apps, turns per second and p50 / p99
 acknowledgement latency, the ratio, and whether any turn was lost (no post
 within the timeout) or doubled (more posts than turns).
 
@@ -68,17 +68,26 @@ READY_TIMEOUT = 30.0
 
 
 class CountingStandIn(SlackWebApiStandIn):
-    """The stand-in, also waking whoever waits for the next post in a thread."""
+    """The stand-in, also waking whoever waits for the n-th turn-ending post in a thread."""
 
     def __init__(self) -> None:
         super().__init__()
         self.posts: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        self._waiting: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
+        self._ends: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        self._waiting: dict[tuple[str, str], tuple[int, asyncio.Future[dict[str, Any]]]] = {}
 
-    def expect(self, channel: str, thread: str) -> asyncio.Future[dict[str, Any]]:
-        """A future for the next post in `thread` (or in the channel, for thread "")."""
-        future = asyncio.get_running_loop().create_future()
-        self._waiting[(channel, thread)] = future
+    def ends(self, channel: str, thread: str) -> int:
+        """How many turn-ending posts `thread` (or the channel, for thread "") has had."""
+        return len(self._ends[(channel, thread)])
+
+    def expect(self, channel: str, thread: str, count: int) -> asyncio.Future[dict[str, Any]]:
+        """A future for the `count`-th turn-ending post in `thread`, even if it is already there."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        seen = self._ends[(channel, thread)]
+        if len(seen) >= count:
+            future.set_result(seen[count - 1])
+        else:
+            self._waiting[(channel, thread)] = (count, future)
         return future
 
     def _chat_post_message(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -86,9 +95,13 @@ class CountingStandIn(SlackWebApiStandIn):
         where = (str(body.get("channel")), str(body.get("thread_ts") or ""))
         post = {**body, "ts": answer["ts"]}
         self.posts[where].append(post)
-        future = self._waiting.get(where)
-        if future is not None and not future.done() and _is_turn_end(post):
-            future.set_result(post)
+        if _is_turn_end(post):
+            self._ends[where].append(post)
+            waiting = self._waiting.get(where)
+            if waiting is not None and len(self._ends[where]) >= waiting[0]:
+                count, future = self._waiting.pop(where)
+                if not future.done():
+                    future.set_result(self._ends[where][count - 1])
         return answer
 
 
@@ -167,7 +180,7 @@ async def person(
     while time.monotonic() < until:
         thread = str(time.time())
         if intake:
-            root = api.expect(channel, "")
+            root = api.expect(channel, "", api.ends(channel, "") + 1)
             await _post(
                 session,
                 url,
@@ -175,12 +188,13 @@ async def person(
                 figures,
             )
             thread = (await asyncio.wait_for(root, TURN_TIMEOUT))["ts"]
-            first = api.expect(channel, thread)
+            first = api.expect(channel, thread, 1)
             await asyncio.wait_for(first, TURN_TIMEOUT)
+            figures.turns += 1  # the command is a turn too: the bot answers it with a question
         for answer in ANSWERS if intake else ANSWERS * 10:
             if time.monotonic() >= until:
                 return
-            next_post = api.expect(channel, thread)
+            next_post = api.expect(channel, thread, api.ends(channel, thread) + 1)
             event = message_event(answer, user_id=user, channel_id=channel, thread_ts=thread)
             await _post(session, url, event_callback_body(event), figures)
             try:

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 import structlog
+from pydantic import BaseModel
 
 from bot.errors import StaleStateError, StoreUnavailableError
 from bot.keys import IntakeRef, channel_index_key, intake_delivery_key, intake_key, place_key
-from bot.store import DeliveryMark, IndexEntry, StateStore, Write, with_retries
+from bot.store import DeliveryMark, IndexEntry, StateStore, Versioned, Write, with_retries
 from conversations import messages as msg
 from conversations.dialogue import step
 from conversations.events import Event
@@ -30,6 +33,8 @@ from conversations.replies import Notice, Reply, Tone
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 30
+# How many recently written keys a process remembers (each an intake or a place).
+REMEMBERED_KEYS = 4096
 # Jittered exponential backoff between attempts that lost a race: 2 ms, 4 ms, ... 64 ms bounds.
 RETRY_BACKOFF_SECONDS = 0.001
 
@@ -66,6 +71,12 @@ class IntakeService:
     # honest by the versioned write. Entries vanish with their last waiter.
     _turns: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary, init=False, repr=False
+    )
+    # What this process last wrote, with its version (least recently used dropped first).
+    # A turn that finds both its keys here skips the load; the compare-and-set on save
+    # still proves them current, and a lost race forgets them and loads afresh.
+    _known: OrderedDict[str, Versioned[BaseModel]] = field(
+        default_factory=OrderedDict, init=False, repr=False
     )
 
     async def handle(
@@ -118,19 +129,42 @@ class IntakeService:
         delivery: DeliveryMark | None,
         require_intake: bool,
     ) -> Outcome:
+        try:
+            return await self._step_and_save(ref, event, keys, delivery, require_intake)
+        except (StaleStateError, StoreUnavailableError):
+            for key in keys:
+                self._known.pop(key, None)
+            raise
+
+    async def _step_and_save(
+        self,
+        ref: IntakeRef,
+        event: Event,
+        keys: tuple[str, str],
+        delivery: DeliveryMark | None,
+        require_intake: bool,
+    ) -> Outcome:
         intake_k, place_k = keys
-        loaded_intake, loaded_place = await self.store.load_many(
-            [(intake_k, Intake), (place_k, Place)]
-        )
+        remembered = intake_k in self._known and place_k in self._known
+        loaded_intake: Versioned[BaseModel] | None
+        loaded_place: Versioned[BaseModel] | None
+        if remembered:
+            loaded_intake, loaded_place = self._known[intake_k], self._known[place_k]
+        else:
+            loaded_intake, loaded_place = await self.store.load_many(
+                [(intake_k, Intake), (place_k, Place)]
+            )
         if loaded_intake is None and require_intake:
             return Outcome(ignored=True, saved=False)
         before = DialogueState(
-            intake=loaded_intake.value if loaded_intake else None,
-            place=loaded_place.value if loaded_place else None,
+            intake=cast(Intake, loaded_intake.value) if loaded_intake else None,
+            place=cast(Place, loaded_place.value) if loaded_place else None,
         )
         after, replies = step(before, event)
         writes = []
-        if after.intake is not None and after.intake != before.intake:
+        # State remembered from this process's last write is checked by writing the intake
+        # back even when it is unchanged: the compare-and-set then proves it is still current.
+        if after.intake is not None and (after.intake != before.intake or remembered):
             writes.append(
                 Write(
                     key=intake_k,
@@ -138,22 +172,14 @@ class IntakeService:
                     expected_version=loaded_intake.version if loaded_intake else None,
                 )
             )
-        if after.place is not None and after.place != before.place:
+        place = after.place if after.place is not None else before.place
+        if place is not None:
+            # An unchanged place is written too, so an active person's place does not expire.
             writes.append(
                 Write(
                     key=place_k,
-                    value=after.place,
+                    value=place,
                     expected_version=loaded_place.version if loaded_place else None,
-                    ttl_seconds=self.place_ttl_seconds,
-                )
-            )
-        elif loaded_place is not None:
-            # Touch the unchanged place too, so an active person's place does not expire.
-            writes.append(
-                Write(
-                    key=place_k,
-                    value=loaded_place.value,
-                    expected_version=loaded_place.version,
                     ttl_seconds=self.place_ttl_seconds,
                 )
             )
@@ -167,7 +193,16 @@ class IntakeService:
             result = await self.store.save_all(writes, delivery=delivery, index=index)
             if result.duplicate:
                 return Outcome(duplicate=True, saved=False)
+            self._remember(writes, result.versions)
         return Outcome(replies=replies, state=after)
+
+    def _remember(self, writes: list[Write], versions: Mapping[str, int]) -> None:
+        """Keep what was just written, so this process's next turn on it skips the load."""
+        for write in writes:
+            self._known[write.key] = Versioned(write.value, versions[write.key])
+            self._known.move_to_end(write.key)
+        while len(self._known) > REMEMBERED_KEYS:
+            self._known.popitem(last=False)
 
     async def load(self, ref: IntakeRef, user: str) -> DialogueState:
         """The current state of one person in one intake (for status pages and tests)."""

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.keys import IntakeRef
 from bot.service import IntakeService, Outcome, utc_now
 from bot.settings import Settings
-from bot.slack import blocks
+from bot.slack import blocks, kit
 from bot.slack.blocks import SlackMessage
 from bot.slack.limits import escape_mrkdwn
 from conversations import messages as msg
@@ -178,7 +178,7 @@ class SlackAdapter:
         posted = await _call(
             client.chat_postMessage,
             channel=channel,
-            **SlackMessage(text=root_text, blocks=[blocks._section(root_text)]).as_kwargs(),
+            **SlackMessage(text=root_text, blocks=[kit.section(root_text)]).as_kwargs(),
         )
         if posted is None:
             return

@@ -1,8 +1,7 @@
 """Neutral replies -> Slack messages (Block Kit blocks, fallback text, metadata).
 
-Blocks are built with slack_sdk's block models, which validate Slack's limits
-as they are built; every text is escaped (`&`, `<`, `>`) and cut to the limits
-in `limits.py` first, so a person's answer can neither ping `@channel`, forge
+Blocks are plain dicts from `kit.py`, cut to Slack's limits as they are
+built; every text people typed is escaped (`&`, `<`, `>`) first, so a person's answer can neither ping `@channel`, forge
 a link nor make Slack reject the message. Only a user mention the bot itself
 renders (`<@U123>`) is left as markup.
 """
@@ -13,25 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
-
+from bot.slack.kit import Block, actions, button, context, divider, header, section
 from bot.slack.limits import (
-    BUTTON_TEXT_MAX,
-    HEADER_TEXT_MAX,
     MAX_BLOCKS_PER_MESSAGE,
     MESSAGE_TEXT_RECOMMENDED_MAX,
-    SECTION_FIELD_TEXT_MAX,
-    SECTION_TEXT_MAX,
     escape_mrkdwn,
     truncate,
 )
@@ -65,7 +49,7 @@ class SlackMessage:
         """Arguments for chat.postMessage / chat.update."""
         kwargs: dict[str, Any] = {
             "text": truncate(self.text, MESSAGE_TEXT_RECOMMENDED_MAX),
-            "blocks": [block.to_dict() for block in self.blocks[:MAX_BLOCKS_PER_MESSAGE]],
+            "blocks": self.blocks[:MAX_BLOCKS_PER_MESSAGE],
         }
         if self.metadata is not None:
             kwargs["metadata"] = self.metadata
@@ -75,14 +59,6 @@ class SlackMessage:
 def mention(user: str) -> str:
     """A Slack user mention; ids are ours (from payloads), not typed text."""
     return f"<@{escape_mrkdwn(user)}>"
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX)))
-
-
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, SECTION_TEXT_MAX))])
 
 
 def notice_text(notice: Notice) -> str:
@@ -106,28 +82,28 @@ def parse_choice_value(value: str) -> tuple[str, str] | None:
 
 def question_message(question: QuestionReply, preface: list[str], intake_id: str) -> SlackMessage:
     """A question with progress, why, examples, and buttons for its choices."""
-    blocks: list[Block] = [_context(line) for line in preface]
+    blocks: list[Block] = [context(line) for line in preface]
     heading = (
         f"{mention(question.to_user)} *{question.number}/{question.total} · "
         f"{escape_mrkdwn(question.title)}*\n{escape_mrkdwn(question.prompt)}"
     )
-    blocks.append(_section(heading))
+    blocks.append(section(heading))
     hints = [f"_Why:_ {escape_mrkdwn(question.why)}"]
     hints.append("_For example:_ " + escape_mrkdwn(" · ".join(question.examples)))
     if question.current_answer:
         hints.append("_Current answer:_ " + escape_mrkdwn(question.current_answer))
     if question.optional:
         hints.append("_Optional:_ reply `skip` to leave it out.")
-    blocks.append(_context("\n".join(hints)))
+    blocks.append(context("\n".join(hints)))
     if question.choices:
         blocks.append(
-            ActionsBlock(
-                block_id=f"{CHOICE_ACTION_PREFIX}{CHOICE_SEPARATOR}{question.question_id}",
-                elements=[
-                    ButtonElement(
-                        text=PlainTextObject(text=truncate(choice.label, BUTTON_TEXT_MAX)),
-                        action_id=f"{CHOICE_ACTION_PREFIX}{CHOICE_SEPARATOR}{choice.id}",
-                        value=choice_value(question.question_id, choice.id),
+            actions(
+                f"{CHOICE_ACTION_PREFIX}{CHOICE_SEPARATOR}{question.question_id}",
+                [
+                    button(
+                        choice.label,
+                        f"{CHOICE_ACTION_PREFIX}{CHOICE_SEPARATOR}{choice.id}",
+                        choice_value(question.question_id, choice.id),
                     )
                     for choice in question.choices
                 ],
@@ -161,8 +137,8 @@ def answered_message(question_id: str, who: str, label: str) -> SlackMessage:
     return SlackMessage(
         text=line,
         blocks=[
-            _section(line),
-            _context(f":white_check_mark: {mention(who)} chose *{escape_mrkdwn(label)}*"),
+            section(line),
+            context(f":white_check_mark: {mention(who)} chose *{escape_mrkdwn(label)}*"),
         ],
     )
 
@@ -177,80 +153,65 @@ def reask_text(reask: Reask) -> str:
 
 def text_message(text: str) -> SlackMessage:
     """A plain notice as one section."""
-    return SlackMessage(text=text, blocks=[_section(text)])
+    return SlackMessage(text=text, blocks=[section(text)])
 
 
-def summary_message(summary: Summary, intake_id: str) -> SlackMessage:
-    """The summary card, inside Block Kit's limits."""
+def summary_message(
+    summary: Summary, intake_id: str, preface: list[str] | None = None
+) -> SlackMessage:
+    """The summary card, inside Block Kit's limits; notices of the same turn go on top."""
     a = summary.assessment
     card = a.report_card
-    blocks: list[Block] = [
-        HeaderBlock(
-            text=PlainTextObject(
-                # Slack reads `<!channel>` in plain text too; escaped, it shows as typed.
-                text=truncate(
-                    escape_mrkdwn(msg.SUMMARY_TITLE.format(project=summary.project)),
-                    HEADER_TEXT_MAX,
-                )
-            )
-        ),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=msg.SUMMARY_RECOMMENDATION.format(
-                    strategy=escape_mrkdwn(a.label), score=a.scores[a.strategy]
-                )
+    blocks: list[Block] = [context(line) for line in preface or []]
+    blocks += [
+        # Slack reads `<!channel>` in plain text too; escaped, it shows as typed.
+        header(escape_mrkdwn(msg.SUMMARY_TITLE.format(project=summary.project))),
+        section(
+            msg.SUMMARY_RECOMMENDATION.format(
+                strategy=escape_mrkdwn(a.label), score=a.scores[a.strategy]
             ),
             fields=[
-                MarkdownTextObject(text=f"*Scalability*\n{card.scalability}"),
-                MarkdownTextObject(text=f"*Speed*\n{card.speed}"),
-                MarkdownTextObject(text=f"*Ease of deployment*\n{card.ease_of_deployment}"),
-                MarkdownTextObject(text=f"*MLOps pipeline*\n{card.mlops_pipeline}"),
+                f"*Scalability*\n{card.scalability}",
+                f"*Speed*\n{card.speed}",
+                f"*Ease of deployment*\n{card.ease_of_deployment}",
+                f"*MLOps pipeline*\n{card.mlops_pipeline}",
             ],
         ),
-        _context(escape_mrkdwn(f"Report card ({card.source}). {card.note}".strip())),
-        _section("*Why*\n" + "\n".join(f"• {escape_mrkdwn(r.text)}" for r in a.reasons)),
+        context(escape_mrkdwn(f"Report card ({card.source}). {card.note}".strip())),
+        section("*Why*\n" + "\n".join(f"• {escape_mrkdwn(r.text)}" for r in a.reasons)),
     ]
     if a.compute:
         blocks.append(
-            _section(
+            section(
                 f"*Compute* ({escape_mrkdwn(a.compute.workload)})\n"
                 f"{escape_mrkdwn(a.compute.tool)} on {escape_mrkdwn(a.compute.infrastructure)}"
             )
         )
-    blocks.append(DividerBlock())
+    blocks.append(divider())
     alternatives = [
         f"• *{escape_mrkdwn(alt.label)}* ({alt.score:.0f}): "
         + escape_mrkdwn("; ".join(alt.would_need) or "a tie; no change needed")
         for alt in a.alternatives
     ]
     blocks.append(
-        _section("*Alternatives, and what would make each win*\n" + "\n".join(alternatives))
+        section("*Alternatives, and what would make each win*\n" + "\n".join(alternatives))
     )
-    blocks.append(DividerBlock())
+    blocks.append(divider())
     if a.risks:
-        blocks.append(_section(f"*Complexity risks* ({len(a.risks)})"))
+        blocks.append(section(f"*Complexity risks* ({len(a.risks)})"))
         shown = a.risks[:MAX_RISK_SECTIONS]
         blocks.extend(
-            SectionBlock(
+            section(
                 fields=[
-                    MarkdownTextObject(
-                        text=truncate(
-                            f"{SEVERITY_MARKS[risk.severity]} *{risk.severity.value}*: "
-                            + escape_mrkdwn(risk.message),
-                            SECTION_FIELD_TEXT_MAX,
-                        )
-                    ),
-                    MarkdownTextObject(
-                        text=truncate(
-                            "_What to do:_ " + escape_mrkdwn(risk.action), SECTION_FIELD_TEXT_MAX
-                        )
-                    ),
+                    f"{SEVERITY_MARKS[risk.severity]} *{risk.severity.value}*: "
+                    + escape_mrkdwn(risk.message),
+                    "_What to do:_ " + escape_mrkdwn(risk.action),
                 ]
             )
             for risk in shown
         )
     else:
-        blocks.append(_section("*Complexity risks*: none found"))
+        blocks.append(section("*Complexity risks*: none found"))
     if summary.conflicts:
         lines = []
         for conflict in summary.conflicts:
@@ -261,12 +222,12 @@ def summary_message(summary: Summary, intake_id: str) -> SlackMessage:
                 f"• *{escape_mrkdwn(conflict.title)}*: {given} "
                 f"(using _{escape_mrkdwn(conflict.used.text)}_)"
             )
-        blocks.append(_section("*Conflicts between stakeholders*\n" + "\n".join(lines)))
+        blocks.append(section("*Conflicts between stakeholders*\n" + "\n".join(lines)))
     if summary.open_questions:
         blocks.append(
-            _context("Open questions: " + escape_mrkdwn(", ".join(summary.open_questions)))
+            context("Open questions: " + escape_mrkdwn(", ".join(summary.open_questions)))
         )
-    blocks.append(_context(_owner_line(summary)))
+    blocks.append(context(_owner_line(summary)))
     fallback = msg.SUMMARY_FALLBACK.format(
         project=summary.project, strategy=a.label, score=a.scores[a.strategy]
     )
@@ -319,10 +280,8 @@ def to_messages(replies: list[Reply], intake_id: str) -> list[SlackMessage]:
             messages.append(question_message(reply, pending, intake_id))
             pending = []
         elif isinstance(reply, SummaryReply):
-            if pending:
-                messages.append(text_message("\n".join(pending)))
-                pending = []
-            messages.append(summary_message(reply.summary, intake_id))
+            messages.append(summary_message(reply.summary, intake_id, pending))
+            pending = []
     if pending:
         messages.append(text_message("\n".join(pending)))
     return messages

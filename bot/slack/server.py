@@ -15,7 +15,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
 import structlog
+import uvloop
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -39,13 +41,19 @@ EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
 
 
-def make_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: our base URL, and slack_sdk's retries for 429 (honouring Retry-After)."""
+def make_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebClient:
+    """The Web API client: our base URL, and slack_sdk's retries for 429 (honouring Retry-After).
+
+    Without a session slack_sdk opens a new connection for every call; the
+    shared one keeps connections to Slack alive (Bolt hands it to the client
+    it makes for each request).
+    """
     if settings.slack_bot_token is None:
         raise ConfigurationError("SLACK_BOT_TOKEN is not set; the Slack app cannot post.")
     return AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
+        session=session,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
             AsyncConnectionErrorRetryHandler(),
@@ -95,8 +103,8 @@ class RunningSlack:
 async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterator[RunningSlack]:
     """Run the Slack app until the context exits."""
     check_settings(settings)
-    async with open_runtime(settings) as runtime:
-        client = make_client(settings)
+    async with open_runtime(settings) as runtime, aiohttp.ClientSession() as session:
+        client = make_client(settings, session)
         bolt = build_app(settings, runtime.service, client)
         socket_mode = settings.slack_app_token is not None
         runner = web.AppRunner(make_web_app(bolt, runtime.store, events=not socket_mode))
@@ -136,7 +144,7 @@ def run_slack(*, host: str, port: int) -> int:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     try:
-        asyncio.run(_serve_forever(settings, host, port))
+        uvloop.run(_serve_forever(settings, host, port))
     except ConfigurationError as exc:
         log.error("slack.bad_configuration", error=str(exc))
         return 2

@@ -300,13 +300,17 @@ def test_to_messages_merges_notices_into_the_following_question() -> None:
     assert kwargs["metadata"]["event_payload"]["question_id"] == "stakeholders"
 
 
-def test_to_messages_posts_notices_before_a_summary_on_their_own() -> None:
-    """A notice before the summary is one message, the summary card the next."""
+def test_to_messages_puts_notices_before_a_summary_on_top_of_the_card() -> None:
+    """A notice before the summary rides on the card as a context line: one post, not two."""
     saved = Notice(template=msg.SAVED, params={"question": "Model type", "value": "xgboost"})
-    first, second = blocks.to_messages([saved, SummaryReply(summary=_summary())], INTAKE)
-    assert _kwargs(first)["text"] == "Saved Model type: xgboost."
-    assert first.metadata is None
-    assert _kwargs(second)["metadata"]["event_type"] == "intake_summary"
+    (card,) = blocks.to_messages([saved, SummaryReply(summary=_summary())], INTAKE)
+    kwargs = _kwargs(card)
+    assert kwargs["metadata"]["event_type"] == "intake_summary"
+    assert kwargs["blocks"][0] == {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": "Saved Model type: xgboost."}],
+    }
+    assert kwargs["blocks"][1]["type"] == "header"
 
 
 def test_to_messages_keeps_a_trailing_notice() -> None:
