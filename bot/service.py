@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
@@ -106,7 +106,9 @@ class IntakeService:
         try:
             async with turn:
                 return await with_retries(
-                    lambda: self._attempt(ref, event, keys, delivery, require_intake),
+                    lambda: self._forgetting_on_failure(
+                        keys, self._step_and_save(ref, event, keys, delivery, require_intake)
+                    ),
                     attempts=self.max_attempts,
                     backoff_seconds=RETRY_BACKOFF_SECONDS,
                 )
@@ -121,16 +123,12 @@ class IntakeService:
                 replies=[Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)], saved=False
             )
 
-    async def _attempt(
-        self,
-        ref: IntakeRef,
-        event: Event,
-        keys: tuple[str, str],
-        delivery: DeliveryMark | None,
-        require_intake: bool,
+    async def _forgetting_on_failure(
+        self, keys: tuple[str, str], attempt: Awaitable[Outcome]
     ) -> Outcome:
+        """Run one attempt; when it loses a race or Redis is away, forget what was remembered."""
         try:
-            return await self._step_and_save(ref, event, keys, delivery, require_intake)
+            return await attempt
         except (StaleStateError, StoreUnavailableError):
             for key in keys:
                 self._known.pop(key, None)

@@ -100,12 +100,19 @@ def _prompt(intake: Intake, place: Place) -> list[Reply]:
     return [ask(place.current, place.user, record.text if record else None)]
 
 
+def _open_intake(state: DialogueState) -> Intake | list[Reply]:
+    """The intake an event can act on, or the reply that says why there is none."""
+    if state.intake is None:
+        return [_notice(msg.NO_INTAKE)]
+    if state.intake.status is IntakeStatus.CANCELLED:
+        return [_notice(msg.INTAKE_IS_CANCELLED)]
+    return state.intake
+
+
 def _text(state: DialogueState, event: Text) -> Step:
-    intake = state.intake
-    if intake is None:
-        return state, [_notice(msg.NO_INTAKE)]
-    if intake.status is IntakeStatus.CANCELLED:
-        return state, [_notice(msg.INTAKE_IS_CANCELLED)]
+    intake = _open_intake(state)
+    if not isinstance(intake, Intake):
+        return state, intake
     if len(event.text) > MAX_ANSWER_CHARS:
         return state, [
             _notice(
@@ -117,22 +124,19 @@ def _text(state: DialogueState, event: Text) -> Step:
                 example=msg.TOO_LONG_EXAMPLE,
             )
         ]
+    place = state.place or _join(intake, event.user)
     word, _, argument = event.text.strip().partition(" ")
     word, argument = word.lower(), argument.strip()
     command = COMMANDS.get(word)
     if command is not None and bool(argument) == (word in TAKES_ARGUMENT):
-        place = state.place or _join(intake, event.user)
         return command(intake, place, argument, event.at)
     if word in TAKES_ARGUMENT and not argument:
         # A bare `edit` or `owner` is a command missing its argument, never an answer.
-        place = state.place or _join(intake, event.user)
         hint = _notice(TAKES_ARGUMENT[word], Tone.PROBLEM)
         return DialogueState(intake=intake, place=place), [hint, *_prompt(intake, place)]
-    joined = state.place is None
-    place = state.place or _join(intake, event.user)
     greeting: list[Reply] = (
         [_notice(msg.INTAKE_JOINED, user=Mention(user=event.user), project=intake.project)]
-        if joined
+        if state.place is None
         else []
     )
     if place.current is None:
@@ -142,11 +146,9 @@ def _text(state: DialogueState, event: Text) -> Step:
 
 
 def _choose(state: DialogueState, event: Choose) -> Step:
-    intake = state.intake
-    if intake is None:
-        return state, [_notice(msg.NO_INTAKE)]
-    if intake.status is IntakeStatus.CANCELLED:
-        return state, [_notice(msg.INTAKE_IS_CANCELLED)]
+    intake = _open_intake(state)
+    if not isinstance(intake, Intake):
+        return state, intake
     if event.question_id not in QUESTIONS:
         return state, [_notice(msg.UNKNOWN_CHOICE, Tone.PROBLEM, value=event.question_id)]
     place = state.place or _join(intake, event.user)
