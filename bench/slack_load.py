@@ -123,6 +123,7 @@ class Figures:
     turns: int = 0
     lost: int = 0
     acks: list[float] = field(default_factory=list)
+    command_acks: list[float] = field(default_factory=list)
     elapsed: float = 0.0
 
 
@@ -155,14 +156,14 @@ async def app_process(
         process.wait(timeout=10)
 
 
-async def _post(session: aiohttp.ClientSession, url: str, body: str, figures: Figures) -> None:
+async def _post(session: aiohttp.ClientSession, url: str, body: str, acks: list[float]) -> None:
     headers = signed_headers(SECRET, body)
     started = time.perf_counter()
     async with session.post(url, data=body.encode(), headers=headers) as response:
         await response.read()
         if response.status != 200:
             raise RuntimeError(f"{url} answered {response.status}")
-    figures.acks.append(time.perf_counter() - started)
+    acks.append(time.perf_counter() - started)
 
 
 async def person(
@@ -185,7 +186,7 @@ async def person(
                 session,
                 url,
                 slash_command_body("/intake", f"load {number}", channel_id=channel, user_id=user),
-                figures,
+                figures.command_acks,
             )
             thread = (await asyncio.wait_for(root, TURN_TIMEOUT))["ts"]
             first = api.expect(channel, thread, 1)
@@ -196,7 +197,7 @@ async def person(
                 return
             next_post = api.expect(channel, thread, api.ends(channel, thread) + 1)
             event = message_event(answer, user_id=user, channel_id=channel, thread_ts=thread)
-            await _post(session, url, event_callback_body(event), figures)
+            await _post(session, url, event_callback_body(event), figures.acks)
             try:
                 await asyncio.wait_for(next_post, TURN_TIMEOUT)
             except TimeoutError:
@@ -248,11 +249,16 @@ def _doubled(api: CountingStandIn, *, intake: bool) -> int:
 
 def _report(label: str, figures: Figures) -> float:
     rate = figures.turns / figures.elapsed if figures.elapsed else 0.0
-    q = statistics.quantiles(figures.acks, n=100) if len(figures.acks) > 1 else [0.0] * 99
+    acks = figures.acks + figures.command_acks
+    q = statistics.quantiles(acks, n=100) if len(acks) > 1 else [0.0] * 99
     print(
         f"{label}: {rate:,.0f} turns/s over {figures.turns:,} turns; "
         f"ack p50 {q[49] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms; lost {figures.lost}"
     )
+    for kind, sample in (("events", figures.acks), ("commands", figures.command_acks)):
+        if len(sample) > 1:
+            k = statistics.quantiles(sample, n=100)
+            print(f"    {kind}: ack p50 {k[49] * 1000:.1f} ms, p99 {k[98] * 1000:.1f} ms")
     return rate
 
 

@@ -11,8 +11,9 @@ atomically with the state it produced, so a retried delivery posts nothing.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -33,6 +34,7 @@ from conversations.replies import Notice, Tone
 log = structlog.get_logger(__name__)
 
 PLATFORM = "slack"
+TURNS_AT_ONCE = 8
 COMMAND = "/intake"
 _START = re.compile(r"^\s*start\b\s*(?P<project>.*)$", re.IGNORECASE | re.DOTALL)
 _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
@@ -62,6 +64,9 @@ class SlackAdapter:
     """Listener bodies, kept apart from Bolt's registration so their flow reads top-down."""
 
     service: IntakeService
+    # Turns worked on at once after their ack. Turns beyond this wait parked, not runnable,
+    # so under load the event loop keeps answering Slack's requests (acks) promptly.
+    busy: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(TURNS_AT_ONCE))
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """`/intake <project>`: a root message in the channel, then the first question in its thread."""
@@ -194,6 +199,18 @@ class SlackAdapter:
         )
 
     async def _handle(
+        self,
+        client: AsyncWebClient,
+        ref: IntakeRef,
+        event: Event,
+        delivery: str | None,
+        *,
+        require_intake: bool,
+    ) -> Outcome | None:
+        async with self.busy:
+            return await self._turn(client, ref, event, delivery, require_intake=require_intake)
+
+    async def _turn(
         self,
         client: AsyncWebClient,
         ref: IntakeRef,
