@@ -2,28 +2,38 @@
 
 An adapter hands over a neutral event for one intake; the service loads the
 intake and the person's place in one round trip, runs the pure dialogue, and
-writes both back in one atomic compare-and-set together with the delivery id.
+writes both back in one atomic compare-and-set together with a delivery mark.
 So a lost race is retried from fresh state, a repeated delivery is recognised
 by Redis itself, and when Redis is away the person is told and nothing is
 half-written.
+
+Every turn carries a mark with a token of its own, even without a platform
+delivery id. A save that times out after Redis ran it, or that redis-py sends
+again after a dropped connection, then comes back as a duplicate holding this
+turn's token: the answer was saved once, and the person gets their replies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import cast
 
 import structlog
-from pydantic import BaseModel
 
-from bot.errors import StaleStateError, StoreUnavailableError
-from bot.keys import IntakeRef, channel_index_key, intake_delivery_key, intake_key, place_key
-from bot.store import DeliveryMark, IndexEntry, StateStore, Versioned, Write, with_retries
+from bot.errors import StaleStateError, StoreError, StoreUnavailableError
+from bot.keys import (
+    IntakeRef,
+    channel_index_key,
+    delivery_key,
+    intake_delivery_key,
+    intake_key,
+    place_key,
+)
+from bot.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Write, with_retries
 from conversations import messages as msg
 from conversations.dialogue import step
 from conversations.events import Event
@@ -33,10 +43,10 @@ from conversations.replies import Notice, Reply, Tone
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 30
-# How many recently written keys a process remembers (each an intake or a place).
-REMEMBERED_KEYS = 4096
 # Jittered exponential backoff between attempts that lost a race: 2 ms, 4 ms, ... 64 ms bounds.
 RETRY_BACKOFF_SECONDS = 0.001
+# A turn without a platform delivery id is marked only long enough to settle its own save.
+TURN_MARK_TTL_SECONDS = 300
 
 
 def utc_now() -> datetime:
@@ -53,6 +63,10 @@ class Outcome:
     ignored: bool = False
     saved: bool = True
     state: DialogueState | None = None
+
+
+def _refusal(template: str) -> Outcome:
+    return Outcome(replies=[Notice(template=template, tone=Tone.PROBLEM)], saved=False)
 
 
 @dataclass(slots=True)
@@ -72,12 +86,6 @@ class IntakeService:
     _turns: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary, init=False, repr=False
     )
-    # What this process last wrote, with its version (least recently used dropped first).
-    # A turn that finds both its keys here skips the load; the compare-and-set on save
-    # still proves them current, and a lost race forgets them and loads afresh.
-    _known: OrderedDict[str, Versioned[BaseModel]] = field(
-        default_factory=OrderedDict, init=False, repr=False
-    )
 
     async def handle(
         self,
@@ -93,76 +101,62 @@ class IntakeService:
         ignored without a reply: most thread replies in a channel are not ours.
         """
         keys = (intake_key(ref, self.prefix), place_key(ref, event.user, self.prefix))
-        logger = log.bind(intake=keys[0], delivery=platform_delivery)
-        delivery = (
-            DeliveryMark(
-                key=intake_delivery_key(ref, platform_delivery, self.prefix),
-                ttl_seconds=self.delivery_ttl_seconds,
-            )
-            if platform_delivery
-            else None
+        token = uuid.uuid4().hex
+        mark = DeliveryMark(
+            key=intake_delivery_key(ref, platform_delivery or f"turn:{token}", self.prefix),
+            ttl_seconds=self.delivery_ttl_seconds if platform_delivery else TURN_MARK_TTL_SECONDS,
+            token=token,
         )
         turn = self._turns.setdefault(keys[0], asyncio.Lock())
         try:
             async with turn:
                 return await with_retries(
-                    lambda: self._forgetting_on_failure(
-                        keys, self._step_and_save(ref, event, keys, delivery, require_intake)
+                    lambda: self._attempt(
+                        ref,
+                        event,
+                        keys,
+                        mark,
+                        require_intake=require_intake,
+                        platform=bool(platform_delivery),
                     ),
                     attempts=self.max_attempts,
                     backoff_seconds=RETRY_BACKOFF_SECONDS,
                 )
         except StaleStateError:
-            logger.warning("intake.gave_up_after_conflicts", attempts=self.max_attempts)
-            return Outcome(
-                replies=[Notice(template=msg.BUSY_RETRY, tone=Tone.PROBLEM)], saved=False
+            log.warning(
+                "intake.gave_up_after_conflicts", intake=keys[0], attempts=self.max_attempts
             )
+            return _refusal(msg.BUSY_RETRY)
         except StoreUnavailableError as exc:
-            logger.warning("intake.store_unavailable", error=str(exc))
-            return Outcome(
-                replies=[Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)], saved=False
-            )
+            log.warning("intake.store_unavailable", intake=keys[0], error=str(exc))
+            return _refusal(msg.COULD_NOT_SAVE)
+        except StoreError as exc:
+            log.error("intake.store_failed", intake=keys[0], error=str(exc))
+            return _refusal(msg.COULD_NOT_SAVE)
 
-    async def _forgetting_on_failure(
-        self, keys: tuple[str, str], attempt: Awaitable[Outcome]
-    ) -> Outcome:
-        """Run one attempt; when it loses a race or Redis is away, forget what was remembered."""
-        try:
-            return await attempt
-        except (StaleStateError, StoreUnavailableError):
-            for key in keys:
-                self._known.pop(key, None)
-            raise
-
-    async def _step_and_save(
+    async def _attempt(
         self,
         ref: IntakeRef,
         event: Event,
         keys: tuple[str, str],
-        delivery: DeliveryMark | None,
+        mark: DeliveryMark,
+        *,
         require_intake: bool,
+        platform: bool,
     ) -> Outcome:
         intake_k, place_k = keys
-        remembered = intake_k in self._known and place_k in self._known
-        loaded_intake: Versioned[BaseModel] | None
-        loaded_place: Versioned[BaseModel] | None
-        if remembered:
-            loaded_intake, loaded_place = self._known[intake_k], self._known[place_k]
-        else:
-            loaded_intake, loaded_place = await self.store.load_many(
-                [(intake_k, Intake), (place_k, Place)]
-            )
+        loaded_intake, loaded_place = await self.store.load_many(
+            [(intake_k, Intake), (place_k, Place)]
+        )
         if loaded_intake is None and require_intake:
             return Outcome(ignored=True, saved=False)
         before = DialogueState(
-            intake=cast(Intake, loaded_intake.value) if loaded_intake else None,
-            place=cast(Place, loaded_place.value) if loaded_place else None,
+            intake=loaded_intake.value if loaded_intake else None,
+            place=loaded_place.value if loaded_place else None,
         )
         after, replies = step(before, event)
         writes = []
-        # State remembered from this process's last write is checked by writing the intake
-        # back even when it is unchanged: the compare-and-set then proves it is still current.
-        if after.intake is not None and (after.intake != before.intake or remembered):
+        if after.intake is not None and after.intake != before.intake:
             writes.append(
                 Write(
                     key=intake_k,
@@ -187,20 +181,42 @@ class IntakeService:
                 key=channel_index_key(ref.platform, ref.workspace, ref.channel, self.prefix),
                 member=intake_k,
             )
-        if writes or delivery:
-            result = await self.store.save_all(writes, delivery=delivery, index=index)
-            if result.duplicate:
-                return Outcome(duplicate=True, saved=False)
-            self._remember(writes, result.versions)
+        if not writes and not platform:
+            return Outcome(replies=replies, state=after)  # nothing to save, nothing to repeat
+        result = await self._save(writes, mark, index)
+        if result.duplicate and result.first_token != mark.token:
+            return Outcome(duplicate=True, saved=False)
         return Outcome(replies=replies, state=after)
 
-    def _remember(self, writes: list[Write], versions: Mapping[str, int]) -> None:
-        """Keep what was just written, so this process's next turn on it skips the load."""
-        for write in writes:
-            self._known[write.key] = Versioned(write.value, versions[write.key])
-            self._known.move_to_end(write.key)
-        while len(self._known) > REMEMBERED_KEYS:
-            self._known.popitem(last=False)
+    async def _save(
+        self, writes: list[Write], mark: DeliveryMark, index: IndexEntry | None
+    ) -> SaveResult:
+        """Save once; if Redis did not answer, ask again with the same mark.
+
+        The second answer settles the first: a duplicate with this turn's token
+        means the first save ran; a stale version means it did not and someone
+        else wrote (the caller retries from fresh state); no answer again means
+        the person is told to check.
+        """
+        try:
+            return await self.store.save_all(writes, delivery=mark, index=index)
+        except StoreUnavailableError:
+            log.info("intake.save_unconfirmed", key=mark.key)
+            return await self.store.save_all(writes, delivery=mark, index=index)
+
+    async def claim_delivery(self, platform: str, delivery_id: str) -> bool:
+        """True the first time a delivery is seen, for side effects that come before any state.
+
+        When Redis cannot say, the delivery is treated as new: the step that
+        follows reports the outage to the person itself.
+        """
+        try:
+            return await self.store.remember_delivery(
+                delivery_key(platform, delivery_id, self.prefix), self.delivery_ttl_seconds
+            )
+        except StoreError as exc:
+            log.warning("intake.delivery_unchecked", error=str(exc))
+            return True
 
     async def load(self, ref: IntakeRef, user: str) -> DialogueState:
         """The current state of one person in one intake (for status pages and tests)."""

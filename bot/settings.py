@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -27,7 +27,9 @@ class LogFormat(StrEnum):
 class Settings(BaseSettings):
     """Every setting the bot reads; names match DESIGN.md and `.env.example`."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # Only the names below are read: field names are no environment variables of their own,
+    # so a look-alike such as INSECURE_SKIP_AUTH cannot switch anything.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     state_dir: Path = Field(default=Path(".intake"), validation_alias="INTAKE_STATE_DIR")
@@ -55,10 +57,7 @@ class Settings(BaseSettings):
     )
 
     # Switching request authentication off is for local development only, and explicit.
-    insecure_skip_auth: bool = Field(
-        default=False,
-        validation_alias=AliasChoices("INTAKE_INSECURE_SKIP_AUTH", "insecure_skip_auth"),
-    )
+    insecure_skip_auth: bool = Field(default=False, validation_alias="INTAKE_INSECURE_SKIP_AUTH")
 
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_format: LogFormat = Field(default=LogFormat.CONSOLE, validation_alias="LOG_FORMAT")

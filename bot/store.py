@@ -67,9 +67,9 @@ DELIVERY_TTL_SECONDS = 24 * 3600
 DEFAULT_ATTEMPTS = 5
 
 # KEYS: the n written keys, then the delivery key if ARGV[2] ~= '', then the index key if
-# ARGV[3] ~= ''. ARGV: n, delivery ttl, index member, then per write: expected version
-# ('' = must not exist), JSON, ttl ('' = no expiry).
-# Returns {'ok', v1..vn} | {'duplicate'} | {'stale', i, found or ''}.
+# ARGV[3] ~= ''. ARGV: n, delivery ttl, index member, delivery token, then per write:
+# expected version ('' = must not exist), JSON, ttl ('' = no expiry).
+# Returns {'ok', v1..vn} | {'duplicate', token of the first} | {'stale', i, found or ''}.
 _SAVE_ALL = """
 local n = tonumber(ARGV[1])
 local delivery_ttl = ARGV[2]
@@ -84,12 +84,15 @@ end
 if member ~= '' then
   index_key = KEYS[next_key]
 end
-if delivery_key and redis.call('EXISTS', delivery_key) == 1 then
-  return {'duplicate'}
+if delivery_key then
+  local first = redis.call('GET', delivery_key)
+  if first then
+    return {'duplicate', first}
+  end
 end
 local versions = {}
 for i = 1, n do
-  local expected = ARGV[4 + (i - 1) * 3]
+  local expected = ARGV[5 + (i - 1) * 3]
   local found = redis.call('HGET', KEYS[i], 'v') or ''
   if found ~= expected then
     return {'stale', i, found}
@@ -97,7 +100,7 @@ for i = 1, n do
   versions[i] = (tonumber(found) or 0) + 1
 end
 for i = 1, n do
-  local base = 4 + (i - 1) * 3
+  local base = 5 + (i - 1) * 3
   redis.call('HSET', KEYS[i], 'v', versions[i], 'd', ARGV[base + 1])
   if ARGV[base + 2] ~= '' then
     redis.call('EXPIRE', KEYS[i], ARGV[base + 2])
@@ -106,7 +109,7 @@ for i = 1, n do
   end
 end
 if delivery_key then
-  redis.call('SET', delivery_key, '1', 'EX', delivery_ttl)
+  redis.call('SET', delivery_key, ARGV[4], 'EX', delivery_ttl)
 end
 if index_key then
   redis.call('SADD', index_key, member)
@@ -139,10 +142,17 @@ class Write:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryMark:
-    """The mark that a platform delivery has been handled, written with its state."""
+    """The mark that a delivery has been handled, written with its state.
+
+    ``token`` is what the mark holds. A caller that gives each attempt its own
+    token can tell, from a ``duplicate`` answer, whether the first write was its
+    own (a save that timed out after it ran, or that the client re-sent after
+    a dropped connection) or somebody else's.
+    """
 
     key: str
     ttl_seconds: int = DELIVERY_TTL_SECONDS
+    token: str = "1"  # noqa: S105 - a delivery token, not a credential
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +172,8 @@ class SaveResult:
 
     duplicate: bool
     versions: Mapping[str, int] = field(default_factory=dict)
+    first_token: str | None = None
+    """For a duplicate: the token of the delivery mark that was there first."""
 
 
 def version_of(loaded: Versioned[BaseModel] | None) -> int | None:
@@ -242,6 +254,7 @@ class StateStore:
             len(writes),
             "" if delivery is None else delivery.ttl_seconds,
             "" if index is None else index.member,
+            "" if delivery is None else delivery.token,
         ]
         for write in writes:
             args += [
@@ -253,7 +266,10 @@ class StateStore:
             reply = await self._save_all(keys=keys + extra, args=args)
         outcome = reply[0]
         if outcome == b"duplicate":
-            return SaveResult(duplicate=True)
+            first = reply[1]
+            return SaveResult(
+                duplicate=True, first_token=first.decode() if isinstance(first, bytes) else first
+            )
         if outcome == b"stale":
             stale = writes[int(reply[1]) - 1]
             found = int(reply[2]) if reply[2] else None

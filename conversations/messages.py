@@ -67,7 +67,7 @@ SAVED_CONFLICT = (
     "Saved {question}: {value}. {others} answered differently; the summary will show both."
 )
 SKIPPED = "Skipped {question}."
-CANNOT_SKIP = "{question} is needed for the recommendation, so it can't be skipped."
+CANNOT_SKIP = "{question} is one of the required questions, so it can't be skipped."
 NOTHING_TO_GO_BACK_TO = "You're at the first question; there is nothing to go back to."
 UNKNOWN_QUESTION = "There is no question '{ref}'. Use a number from 1 to {count} or one of: {ids}."
 EDIT_HINT = "Current answer: {value}. Reply with a new one to replace it."
@@ -115,7 +115,10 @@ SLACK_MENTION_HELP = (
     "`start <project name>`; in an intake's thread, just reply."
 )
 
-COULD_NOT_SAVE = "I couldn't save that just now, so nothing was recorded. Please send it again."
+COULD_NOT_SAVE = (
+    "I couldn't save that: my storage isn't answering just now. "
+    "In a moment, reply `status` to see what is recorded, and send it again if it is missing."
+)
 BUSY_RETRY = "Several people answered at once and I couldn't save yours. Please send it again."
 
 # --- summary text -------------------------------------------------------------------------

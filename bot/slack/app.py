@@ -175,7 +175,10 @@ class SlackAdapter:
         *,
         delivery: str | None,
     ) -> None:
-        """Post the root message, then start the intake in its thread."""
+        """Post the root message, then start the intake in its thread (once per delivery)."""
+        if delivery and not await self.service.claim_delivery(PLATFORM, delivery):
+            log.info("slack.skipped", delivery=delivery, duplicate=True)
+            return
         root_text = msg.SLACK_ROOT.format(
             project=escape_mrkdwn(project), user=blocks.mention(user), command=COMMAND
         )

@@ -64,11 +64,10 @@ def make_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebC
 def check_settings(settings: Settings) -> None:
     """Refuse to start with settings that would leave requests unauthenticated by accident."""
     socket_mode = settings.slack_app_token is not None
-    if (
-        not socket_mode
-        and settings.slack_signing_secret is None
-        and not settings.insecure_skip_auth
-    ):
+    secret = settings.slack_signing_secret
+    if settings.insecure_skip_auth:
+        log.warning("slack.request_verification_off", setting="INTAKE_INSECURE_SKIP_AUTH")
+    elif not socket_mode and (secret is None or not secret.get_secret_value()):
         raise ConfigurationError(
             "SLACK_SIGNING_SECRET is not set. Set it (Basic Information > App Credentials), "
             "use Socket Mode with SLACK_APP_TOKEN, or set INTAKE_INSECURE_SKIP_AUTH=true "

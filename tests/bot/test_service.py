@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
-from bot.errors import StaleStateError
+from bot.errors import StaleStateError, StoreUnavailableError
 from bot.keys import IntakeRef, channel_index_key, intake_delivery_key, intake_key, place_key
 from bot.redis_client import connect
 from bot.service import IntakeService, Outcome
@@ -370,7 +370,7 @@ async def test_redis_unreachable_tells_the_person_and_writes_nothing(
 
         assert outcome.replies == [Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)]
         assert not outcome.saved
-        assert [entry["event"] for entry in logs] == ["intake.store_unavailable"]
+        assert [entry["event"] for entry in logs][-1] == "intake.store_unavailable"
         assert private_redis.url not in str(logs)
 
         await asyncio.to_thread(private_redis.start)
@@ -397,6 +397,66 @@ async def test_a_password_never_reaches_the_outage_log(tmp_path: Path) -> None:
     assert outcome.replies[0] == Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)
     assert logs
     assert "s3cret-pw" not in str(logs)
+
+
+class AnswersLateOnce(StateStore):
+    """A store whose next save runs in Redis but whose answer never arrives (a timeout)."""
+
+    def __init__(self, client: Redis, prefix: str) -> None:
+        super().__init__(client, prefix)
+        self.armed = False
+
+    async def save_all(
+        self,
+        writes: Sequence[Write],
+        *,
+        delivery: DeliveryMark | None = None,
+        index: IndexEntry | None = None,
+    ) -> SaveResult:
+        result = await super().save_all(writes, delivery=delivery, index=index)
+        if self.armed:
+            self.armed = False
+            raise StoreUnavailableError("save: Redis did not answer in time")
+        return result
+
+
+@pytest.mark.parametrize("delivery", [None, "Ev42"], ids=["console turn", "platform delivery"])
+async def test_a_save_that_ran_but_timed_out_counts_once_and_replies(
+    redis_client: Redis, key_prefix: str, delivery: str | None
+) -> None:
+    """A timeout after the script ran is settled by asking again: one answer, and the replies."""
+    store = AnswersLateOnce(redis_client, key_prefix)
+    service = make_service(store)
+    await service.handle(REF, start())
+    store.armed = True
+    outcome = await service.handle(REF, text("40 GB a day"), platform_delivery=delivery)
+    assert outcome.saved
+    assert saved_texts(outcome) == ["40 GB a day"]
+    state = await service.load(REF, "alice")
+    assert state.intake is not None
+    assert [(a.question_id, a.text) for a in state.intake.answers] == [("volume", "40 GB a day")]
+    assert state.place is not None
+    assert state.place.current == "stakeholders"
+
+
+async def test_a_redis_that_refuses_writes_gets_a_clear_reply(
+    private_redis: PrivateRedis, tmp_path: Path
+) -> None:
+    """A Redis error other than an outage (out of memory) is still a could-not-save reply."""
+    async with connect(private_redis.url, tmp_path) as handle:
+        service = make_service(StateStore(handle.client, unique_prefix()))
+        await service.handle(REF, start())
+        await handle.client.config_set("maxmemory-policy", "noeviction")
+        await handle.client.config_set("maxmemory", "1")
+        with capture_logs() as logs:
+            outcome = await service.handle(REF, text("40 GB a day"))
+        await handle.client.config_set("maxmemory", "0")
+        state = await service.load(REF, "alice")
+    assert outcome.replies == [Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)]
+    assert not outcome.saved
+    assert "intake.store_failed" in [entry["event"] for entry in logs]
+    assert state.intake is not None
+    assert state.intake.answers == ()
 
 
 # --- lost races -------------------------------------------------------------------------------

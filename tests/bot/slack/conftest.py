@@ -240,15 +240,17 @@ class SlackBot:
 def make_settings(
     redis_url: str, api: SlackWebApiStandIn, key_prefix: str, state_dir: Path
 ) -> Settings:
-    """Settings as a test needs them, from keyword names and never from the environment."""
+    """Settings as a test needs them, given by their variable names and never from the environment."""
     return Settings(
-        redis_url=redis_url,
-        slack_bot_token=api.token,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=api.base_url,
-        key_prefix=key_prefix,
-        state_dir=state_dir,
         _env_file=None,
+        **{
+            "REDIS_URL": redis_url,
+            "SLACK_BOT_TOKEN": api.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": api.base_url,
+            "INTAKE_KEY_PREFIX": key_prefix,
+            "INTAKE_STATE_DIR": str(state_dir),
+        },
     )
 
 

@@ -324,6 +324,20 @@ async def test_retried_delivery_posts_once(slack_bot: SlackBot) -> None:
     assert [r.question_id for r in intake.answers] == ["volume"]
 
 
+async def test_retried_mention_start_posts_one_root_message(slack_bot: SlackBot) -> None:
+    """A retried `@bot start` (same event_id) opens no second thread: one root, one question."""
+    body = event_callback_body(app_mention_event("start Fraud scoring"), event_id="Ev0START0001")
+    await slack_bot.send(body)
+    await slack_bot.api.wait_for("chat.postMessage", 2)
+
+    retry = await slack_bot.send(body, retry_num=1)
+
+    assert (retry.status, retry.body) == (200, "")
+    posts = slack_bot.api.calls("chat.postMessage")
+    assert len(posts) == 2
+    assert [p.body.get("thread_ts") is None for p in posts] == [True, False]
+
+
 async def test_concurrent_duplicate_deliveries_post_once(slack_bot: SlackBot) -> None:
     """A retry that arrives while the first delivery is still being handled still posts once."""
     thread = await slack_bot.start_intake("Fraud scoring")

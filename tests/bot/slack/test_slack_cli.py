@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from redis.asyncio import Redis
 
 from tests.bot.slack.conftest import SIGNING_SECRET, metadata_of
@@ -186,11 +187,19 @@ async def test_slack_command_serves_probes_and_signed_requests(
     assert SIGNING_SECRET not in logged
 
 
-async def test_slack_command_refuses_to_start_without_a_signing_secret(tmp_path: Path) -> None:
-    """Without SLACK_SIGNING_SECRET (and no explicit insecure switch) the command exits 2, saying why."""
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"SLACK_SIGNING_SECRET": ""}, {"INSECURE_SKIP_AUTH": "true"}],
+    ids=["unset", "empty", "look-alike switch"],
+)
+async def test_slack_command_refuses_to_start_without_a_signing_secret(
+    tmp_path: Path, extra: dict[str, str]
+) -> None:
+    """Without a signing secret (unset or empty; only the exact switch turns checks off) it exits 2."""
     env = {
         "SLACK_BOT_TOKEN": "xoxb-0000000000-not-used",
         "INTAKE_STATE_DIR": str(tmp_path / "state"),
+        **extra,
     }
     async with intake_bot_slack(_free_port(), env, tmp_path) as server:
         status = await asyncio.wait_for(server.process.wait(), START_TIMEOUT_SECONDS)
