@@ -8,6 +8,7 @@ table, commands through another; no code here branches on a question id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -128,7 +129,7 @@ def _text(state: DialogueState, event: Text) -> Step:
     word, _, argument = event.text.strip().partition(" ")
     word, argument = word.lower(), argument.strip()
     command = COMMANDS.get(word)
-    if command is not None and bool(argument) == (word in TAKES_ARGUMENT):
+    if command is not None and ARGUMENTS.get(word, _no_argument)(argument):
         return command(intake, place, argument, event.at)
     if word in TAKES_ARGUMENT and not argument:
         # A bare `edit` or `owner` is a command missing its argument, never an answer.
@@ -335,18 +336,23 @@ def _restart(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
     ]
 
 
+def _unless_in_charge(intake: Intake, place: Place, template: str) -> Step | None:
+    """Refuse, naming who may, unless the person started the intake or owns it."""
+    if place.user in {intake.started_by, owner_user(intake.owner)}:
+        return None
+    names = " or ".join(["{starter}", "{owner}"] if intake.owner else ["{starter}"])
+    params: dict[str, str | int | Mention] = {"starter": Mention(user=intake.started_by)}
+    if intake.owner:
+        params["owner"] = _person(intake.owner)
+    notice = Notice(template=template.replace("{allowed}", names), params=params, tone=Tone.PROBLEM)
+    return DialogueState(intake=intake, place=place), [notice]
+
+
 def _cancel(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
     del argument, at
-    allowed = {intake.started_by, owner_user(intake.owner)}
-    if place.user not in allowed:
-        names = " or ".join(["{starter}", "{owner}"] if intake.owner else ["{starter}"])
-        params: dict[str, str | int | Mention] = {"starter": Mention(user=intake.started_by)}
-        if intake.owner:
-            params["owner"] = _person(intake.owner)
-        template = msg.CANCEL_NOT_ALLOWED.replace("{allowed}", names)
-        return DialogueState(intake=intake, place=place), [
-            Notice(template=template, params=params, tone=Tone.PROBLEM)
-        ]
+    refused = _unless_in_charge(intake, place, msg.CANCEL_NOT_ALLOWED)
+    if refused is not None:
+        return refused
     cancelled = intake.model_copy(update={"status": IntakeStatus.CANCELLED})
     return DialogueState(intake=cancelled, place=place), [
         _notice(msg.INTAKE_CANCELLED, project=intake.project, user=Mention(user=place.user))
@@ -361,6 +367,9 @@ def _summary_command(intake: Intake, place: Place, argument: str, at: datetime) 
 
 def _owner(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
     del at
+    refused = _unless_in_charge(intake, place, msg.OWNER_NOT_ALLOWED)
+    if refused is not None:
+        return refused
     owner = " ".join(argument.split())[:MAX_PROJECT_CHARS]
     updated = intake.model_copy(update={"owner": owner})
     return DialogueState(intake=updated, place=place), [
@@ -381,6 +390,29 @@ COMMANDS: dict[str, Command] = {
 }
 # Commands that need an argument, with the hint shown when it is missing.
 TAKES_ARGUMENT: dict[str, str] = {"edit": msg.EDIT_NEEDS_REF, "owner": msg.OWNER_NEEDS_NAME}
+
+
+def _no_argument(argument: str) -> bool:
+    return not argument
+
+
+_ONE_PERSON = re.compile(r"[^,;&]+", re.IGNORECASE)
+_MAX_NAME_WORDS = 3
+
+
+def _one_person(argument: str) -> bool:
+    """A mention or a short name: no list of people ("Maria and the ops team")."""
+    words = argument.split()
+    return (
+        0 < len(words) <= _MAX_NAME_WORDS
+        and "and" not in (word.lower() for word in words)
+        and _ONE_PERSON.fullmatch(argument) is not None
+    )
+
+
+# What each command accepts after its name; anything else is an answer, so a stakeholders
+# answer such as "owner Maria and the ops team" is kept as typed, not read as a command.
+ARGUMENTS: dict[str, Callable[[str], bool]] = {"edit": bool, "owner": _one_person}
 
 # Each handler takes its own event type; the table is keyed by that type.
 _HANDLERS: dict[type, Callable[[DialogueState, Any], Step]] = {

@@ -62,6 +62,7 @@ NEED_PROJECT_NAME = "Give the project a name, for example `start Fraud scoring`.
 INTAKE_CANCELLED = "The intake for *{project}* was cancelled by {user}."
 INTAKE_IS_CANCELLED = "This intake was cancelled. Start a new one with `start <project name>`."
 CANCEL_NOT_ALLOWED = "Only {allowed} can cancel this intake."
+OWNER_NOT_ALLOWED = "Only {allowed} can name the project owner."
 SAVED = "Saved {question}: {value}."
 SAVED_CONFLICT = (
     "Saved {question}: {value}. {others} answered differently; the summary will show both."

@@ -269,6 +269,26 @@ def test_owner_sets_the_owner_as_a_mention_or_a_name() -> None:
     assert flow.find_notice(msg.OWNER_SET).params == {"owner": "Maria Lopez"}
 
 
+def test_an_answer_that_starts_with_owner_is_kept_as_an_answer() -> None:
+    """ "owner Maria and the ops team" answers the stakeholders question; it names nobody owner."""
+    flow = Flow().answer({"volume": "40 GB a day"})
+    flow.send("owner Maria and the ops team").expect(
+        saved="owner Maria and the ops team", question="churn"
+    )
+    assert flow.record.owner is None
+    assert flow.texts("stakeholders") == [("alice", "owner Maria and the ops team")]
+
+
+def test_only_the_starter_or_the_owner_can_name_the_owner() -> None:
+    """Anyone else asking to be owner is refused, naming who may; the owner stays as it was."""
+    flow = Flow().answer({"volume": "40 GB a day"})
+    flow.send("owner bob", user="bob").expect(notice=msg.OWNER_NOT_ALLOWED.split("{")[0])
+    assert flow.record.owner is None
+    flow.send("owner bob").expect(notice=msg.OWNER_SET)
+    flow.send("owner carol", user="bob").expect(notice=msg.OWNER_SET)
+    assert flow.record.owner == "carol"
+
+
 def test_bare_owner_asks_for_a_name_and_stores_nothing() -> None:
     """`owner` without a name asks for one; it is never saved as an answer."""
     flow = Flow().answer({"volume": "40 GB a day"})
