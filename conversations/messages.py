@@ -262,3 +262,9 @@ NOT_TEXT = "That answer holds characters that are not text (a broken character e
 # --- commands given without what they need ------------------------------------------------
 
 EDIT_NEEDS_REF = "Say which answer to change, for example `edit 3` or `edit sla`."
+VOLUME_NO_ROW_COUNT = (
+    "I found the size of one row but not how many rows (for example 10 million rows a day)."
+)
+FREQUENCY_NO_COUNT = (
+    "I found a period but not how many calls it holds (for example 300 requests per second)."
+)

@@ -61,6 +61,35 @@ _MULTIPLIERS = {
     "billion": 1e9,
 }
 
+# A quantity in words, for counts: "a million rows", "two thousand calls", "a few hundred".
+_WORD_QUANTITY = (
+    r"(?<![\w.])(?P<qword>a couple of|a couple|a few|an?|one|two|three|four|five|six|seven|"
+    r"eight|nine|ten)\s+(?P<qscale>dozen|hundred|thousand|million|billion)\b"
+)
+_SMALL_NUMBERS = {
+    "a": 1.0,
+    "an": 1.0,
+    "one": 1.0,
+    "two": 2.0,
+    "three": 3.0,
+    "four": 4.0,
+    "five": 5.0,
+    "six": 6.0,
+    "seven": 7.0,
+    "eight": 8.0,
+    "nine": 9.0,
+    "ten": 10.0,
+    "a couple": 2.0,
+    "a couple of": 2.0,
+    "a few": 3.0,
+}
+_SCALES = {"dozen": 12.0, "hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+# A count: digits with an optional multiplier ("3m", "10 million") or words ("a million").
+_QUANTITY = "(?:" + _NUMBER + _MULTIPLIER + "|" + _WORD_QUANTITY + ")"
+_QUANTITY_RE = re.compile(_QUANTITY)
+# "about", "~": words that may stand between a joining word and the size it joins.
+_APPROX = r"(?:about|around|roughly|approx\.?|approximately|~|≈|some|up to|on average)"
+
 _SIZE_UNITS_GB = {
     "b": 1e-9,
     "byte": 1e-9,
@@ -92,26 +121,91 @@ _SIZE_UNIT = (
     r"teras?|gigs?|megs?|pb|tb|gb|mb|kb|b)\b"
 )
 _SIZE = re.compile(_NUMBER + r"\s*" + _SIZE_UNIT)
-_ROW_WORDS = r"(?:rows|records|events|messages|documents|lines|items)"
-_ROWS = re.compile(
-    _NUMBER + _MULTIPLIER + r"\s*" + _ROW_WORDS + r"\b"
-    # A comma alone does not join a row size: "10 million rows, 40 GB a day" gives the total.
-    r"(?:\s*,?\s*(?:of|at|averaging|each|x|×))*\s*(?:about|around|roughly|~|approx\.?)?\s*"
-    r"(?P<size>\d+(?:\.\d+)?)\s*" + _SIZE_UNIT.replace("?P<unit>", "?P<rowunit>")
+# Things counted in a volume, each with a size of its own: "3000 events", "20 files", "10k users".
+_ROW_NOUN = (
+    r"(?:rows?|records?|events?|messages?|documents?|docs?|lines?|items?|requests?|calls?|"
+    r"transactions?|entry|entries|files?|images?|objects?|samples?|readings?|observations?|"
+    r"predictions?|orders?|clicks?|logs?|emails?|users?|customers?|devices?|sensors?|sessions?|"
+    r"accounts?)"
 )
-# A row count and, elsewhere in the answer, the size of one row: "10m rows a day, 1 KB each".
-_ROW_COUNT = re.compile(_NUMBER + _MULTIPLIER + r"\s*" + _ROW_WORDS + r"\b")
-_ROW_SIZE = re.compile(
-    _NUMBER + r"\s*" + _SIZE_UNIT + r"\s*(?:each|apiece|a piece|per\s+\w+|an?\s+(?:row|record|"
-    r"event|message|document|line|item)\b)"
+# A period written inside a volume: "rows per day", "rows/day", "events a second", "daily".
+_PERIOD_INLINE = (
+    r"(?:(?:per|a|an|each|every|/)\s*(?:seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|"
+    r"nights?|weeks?|wks?|months?|mo|quarters?|years?|yrs?)|daily|nightly|hourly|weekly|monthly|"
+    r"quarterly|yearly|annually)\b"
 )
+# A row count, possibly with the row size before the noun: "10 million rows", "10m 1 KB rows".
+_ROW_COUNT = re.compile(
+    _QUANTITY
+    + r"(?:\s+(?:of\s+)?(?:"
+    + _APPROX
+    + r"\s*)?(?<![\w.])(?P<rowsize>\d+(?:\.\d+)?)\s*"
+    + _SIZE_UNIT.replace("?P<unit>", "?P<rowunit>")
+    + r"[\s-]*|\s*)"
+    + _ROW_NOUN
+    + r"\b"
+)
+# A size marked, after it, as the size of one row: "1 KB each", "2 GB per file", "1 KB/row".
+_ROW_SIZE_AFTER = re.compile(
+    r"\s*(?:each|apiece|a piece|(?:per|for each|for every|every|an?)\s+"
+    + _ROW_NOUN
+    + r"|/\s*"
+    + _ROW_NOUN
+    + r")\b"
+)
+# Words joining a row count to a row size: "rows per day at 1 KB", "rows/day x 500 bytes".
+_ROW_JOINER = (
+    r"(?:(?:of|at|x|with|averaging|avg\.?|weighing|sized|(?:average\s+)?size(?:\s+(?:is|of))?|"
+    r"each(?:\s+" + _ROW_NOUN + r")?(?:\s+(?:is|are|of))?)\b|[@×*])"
+)
+# A size marked, before it, as the size of one row. The text before the size must end here.
+_ROW_SIZE_BEFORE = re.compile(
+    r"(?:\b"
+    + _ROW_NOUN
+    + r"\b(?:\s*"
+    + _PERIOD_INLINE
+    + r")?(?:\s*,?\s*"
+    + _ROW_JOINER
+    + r")+"
+    # "each row is ~", "average row size", "each user sends", "each sends".
+    + r"|\b(?:(?:each|per|every|an?|one|average|avg\.?|typical)\s+"
+    + _ROW_NOUN
+    + r"|each)(?:\s+(?:size|is|are|has|weighs|averages|averaging|of|sends|generates|produces|"
+    r"emits|writes|uploads|takes))*"
+    # "row size 2 KB", "records average 1 KB"; not "the logs are 40 GB a day".
+    + r"|\b"
+    + _ROW_NOUN
+    + r"\s+(?:sizes?|averages?|averaging|weighs?)(?:\s+(?:is|are|of|about))?"
+    + r"|\b(?:average|avg\.?|typical)\s+size(?:\s+(?:is|of))?)\s*[:=]?\s*(?:"
+    + _APPROX
+    + r"\s*)*$"
+)
+# A row count right before a size with no joining word: "10 million rows ~1 KB". Only a
+# byte-scale size reads as one row's: "10 million rows 40 GB a day" gives the total.
+_ROW_SIZE_BARE = re.compile(r"\b" + _ROW_NOUN + r"\s+(?:" + _APPROX + r"\s*)*$")
+# A size held in storage rather than moved per period: "2 TB total", "we have 2 TB".
+_STOCK_AFTER = re.compile(
+    r"\s*(?:in\s+total|total|overall|stored|in\s+storage|at\s+rest|so\s+far|"
+    r"historical(?:ly)?|(?:of|in)\s+history|of\s+historical\s+data|already|existing|archived|"
+    r"(?:of\s+)?backlog)\b"
+)
+_STOCK_BEFORE = re.compile(
+    r"\b(?:we\s+(?:have|store|hold|keep)|currently|already|existing|(?:history|backlog|backfill|"
+    r"archive|initial\s+load|dataset|total)\s+of|backfill|historical|initial\s+load|initially)\s*"
+    r"(?:" + _APPROX + r"\s*)*$"
+)
+_PERIOD_NEXT = re.compile(r"\s*(?:" + _PERIOD_INLINE + r"|every\b|once\b|twice\b)")
 
 # Periods, in minutes. Longer phrases first so "every other day" never reads as "day".
 _PERIOD_WORDS: tuple[tuple[str, float], ...] = (
     (r"per\s+second|a\s+second|each\s+second|/\s*s(?:ec)?\b|\bper\s+sec\b", MINUTE / 60),
     (r"per\s+minute|a\s+minute|each\s+minute|/\s*min(?:ute)?\b|\bper\s+min\b", MINUTE),
     (r"per\s+hour|an\s+hour|a\s+hour|each\s+hour|every\s+hour|hourly|/\s*h(?:ou)?r\b", HOUR),
-    (r"per\s+day|a\s+day|each\s+day|every\s+day|daily|nightly|/\s*day\b|per\s+night", DAY),
+    (
+        r"per\s+day|a\s+day|each\s+day|every\s+day|daily|nightly|/\s*day\b|"
+        r"(?:per|a|each)\s+night\b",
+        DAY,
+    ),
     (r"per\s+week|a\s+week|each\s+week|every\s+week|weekly|/\s*w(?:ee)?k\b", WEEK),
     (r"per\s+month|a\s+month|each\s+month|every\s+month|monthly|/\s*mo(?:nth)?\b", MONTH),
     (r"per\s+quarter|a\s+quarter|each\s+quarter|quarterly", QUARTER),
@@ -144,28 +238,109 @@ _EVERY_N = re.compile(
     r"every\s+(?:(?P<n>\d+(?:\.\d+)?|other|couple\s+of|few)\s*)?"
     r"(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|wks?|months?|quarters?|years?|yrs?)\b"
 )
-_WORD_COUNTS = {"once": 1.0, "twice": 2.0, "thrice": 3.0}
+_WORD_COUNTS = {
+    "once": 1.0,
+    "twice": 2.0,
+    "thrice": 3.0,
+    "a couple of": 2.0,
+    "a couple": 2.0,
+    "a few": 3.0,
+}
+_COUNT_PERIOD = re.compile(
+    r"(?<![\w.])(?P<count>once|twice|thrice|a couple of|a couple|a few|\d+(?:\.\d+)?)\s*"
+    r"(?:times?|x)?\s*(?:a|an|per|each|every|/)\s*"
+    r"(?P<unit>second|sec|minute|min|hour|hr|day|night|week|wk|month|quarter|year|yr)\b"
+)
+
+# A keyword counts only when the answer affirms it: "not real-time", "no partners",
+# "non-public", "without kafka" and "real-time is not needed" name a thing to rule it out.
+_NEGATOR = re.compile(r"\b(?:no|not|non|without|never|neither|nor|nothing|none|cannot)\b|n't\b")
+# A negation reaches to the end of its clause: "not external, internal only" affirms "internal".
+_CLAUSE_BREAK = re.compile(
+    r"[,;:!?()\[\]\n]|\.(?!\d)|\s[-\u2013\u2014]\s|\b(?:but|just|only|instead|rather|though|"
+    r"although|however|except|whereas|while|so|because|then|more like|actually)\b"
+)
+# How far back a negation can reach, in characters: further than any clause people type.
+_CLAUSE_REACH = 200
+# A negation that sets a bound affirms: "no more than 200 ms", "not needed before the morning".
+_BOUND_WORDS = re.compile(
+    r"\b(?:more|less|later|longer|slower|greater|bigger|larger|higher|worse|fewer|than|until|"
+    r"till|before|after|earlier|sooner|beyond|over|under|above|below|exceed\w*)\b"
+)
+# A negation ends at a figure: in "not even 10 requests a day" it does not reach "a day".
+_FIGURE = re.compile(
+    r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?:\s*(?:k|m|b|bn|mn|kb|mb|gb|tb|pb|bytes?|ms|s|secs?|mins?|h|"
+    r"hrs?|d|x|rps|qps|tps|%))?(?!\w)"
+)
+# A figure is ruled out only by a negation right before it, or across a verb: "not 40 GB",
+# "we don't need 100 ms"; in "without compression 40 GB" the negation is about compression.
+_TO_A_FIGURE = re.compile(
+    r"(?:\s*\b(?:need|needs|want|wants|require|requires|expect|have|has|be|to|it|that|really|"
+    r"necessarily|do|does)\b)*\s*"
+)
+# Ruled out after the keyword: "real-time is not required", "streaming isn't needed".
+_DECLINED_AFTER = re.compile(
+    r"\s*(?:(?:is|are|was|would|will)\s+)?(?:not|never|isn't|aren't|wasn't|won't|wouldn't)\s+"
+    r"(?:(?:be|really|strictly|actually|necessarily)\s+)*(?:needed|required|necessary|important|"
+    r"wanted|critical|an?\s+(?:requirement|must|priority|concern|need|option))\b"
+)
 
 
 def _clean(text: str) -> str:
-    """Lower-case and collapse whitespace: every parser reads the same normal form."""
-    return " ".join(text.strip().lower().split())
+    """Lower-case, straighten apostrophes and collapse whitespace: the form every parser reads."""
+    straight = text.replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(straight.strip().lower().split())
 
 
 def _number(match: re.Match[str]) -> float:
-    """The matched number with its multiplier applied."""
+    """The matched number with its multiplier applied, or a quantity in words ("a million")."""
+    groups = match.groupdict()
+    if groups.get("num") is None and groups.get("qword") is not None:
+        return _SMALL_NUMBERS[groups["qword"]] * _SCALES[groups["qscale"]]
     value = float(match.group("num").replace(",", ""))
-    mult = match.groupdict().get("mult")
+    mult = groups.get("mult")
     return value * _MULTIPLIERS[mult] if mult else value
+
+
+def _negated(clean: str, match: re.Match[str]) -> bool:
+    """Whether the answer rules out what `match` names, earlier in its clause or right after it.
+
+    The last "no", "not", "non-", "without" or "never" before a keyword in the same clause
+    negates it, unless a bound ("no more than", "not later than") or a figure stands between.
+    A figure ("40 GB", "100 ms") is negated only from right before it ("not 40 GB") or across
+    a verb ("don't need 100 ms"). A following "is not needed" negates either.
+    """
+    before = clean[max(0, match.start() - _CLAUSE_REACH) : match.start()]
+    breaks = [found.end() for found in _CLAUSE_BREAK.finditer(before)]
+    clause = before[breaks[-1] :] if breaks else before
+    negators = list(_NEGATOR.finditer(clause))
+    if negators:
+        between = clause[negators[-1].end() :]
+        reaches = not _BOUND_WORDS.search(between) and not _FIGURE.search(between)
+        if match.group(0)[:1].isdigit():
+            reaches = reaches and _TO_A_FIGURE.fullmatch(between) is not None
+        if reaches:
+            return True
+    return _DECLINED_AFTER.match(clean, match.end()) is not None
+
+
+def _affirmed_all(pattern: re.Pattern[str], clean: str) -> list[re.Match[str]]:
+    """Every match of `pattern` that the answer does not negate, in order."""
+    return [found for found in pattern.finditer(clean) if not _negated(clean, found)]
+
+
+def _affirmed(pattern: re.Pattern[str], clean: str) -> re.Match[str] | None:
+    """The first match of `pattern` the answer does not negate: how every keyword family reads."""
+    return next((found for found in pattern.finditer(clean) if not _negated(clean, found)), None)
 
 
 def _period_minutes(text: str) -> float | None:
     """The period a text names ("a week", "nightly", "every 15 minutes"), in minutes."""
-    every = _EVERY_N.search(text)
+    every = _affirmed(_EVERY_N, text)
     if every:
         return _every_minutes(every)
     for pattern, minutes in _PERIODS:
-        if pattern.search(text):
+        if _affirmed(pattern, text):
             return minutes
     return None
 
@@ -211,30 +386,71 @@ def is_text(text: str) -> bool:
     return True
 
 
+def _size_gb(match: re.Match[str]) -> float:
+    """A matched size in decimal GB."""
+    return _number(match) * _SIZE_UNITS_GB[match.group("unit")]
+
+
+def _is_row_size(clean: str, size: re.Match[str]) -> bool:
+    """Whether a size is one row's ("1 KB each", "rows/day at 1 KB", "each row ~2 KB")."""
+    if _STOCK_AFTER.match(clean, size.end()):
+        return False
+    if _ROW_SIZE_AFTER.match(clean, size.end()):
+        return True
+    before = clean[max(0, size.start() - 120) : size.start()]
+    if _ROW_SIZE_BEFORE.search(before):
+        return True
+    return _SIZE_UNITS_GB[size.group("unit")] < 1.0 and bool(_ROW_SIZE_BARE.search(before))
+
+
+def _is_stock(clean: str, size: re.Match[str]) -> bool:
+    """Whether a size is what is stored, not what arrives ("2 TB total", "we have 2 TB").
+
+    A stock with a period straight after it is a throughput after all: "2 TB total per year".
+    """
+    after = _STOCK_AFTER.match(clean, size.end())
+    before = _STOCK_BEFORE.search(clean[max(0, size.start() - 60) : size.start()])
+    if not (after or before):
+        return False
+    return _PERIOD_NEXT.match(clean, after.end() if after else size.end()) is None
+
+
+def _volume_gb(clean: str) -> float | str:
+    """GB over the answer's period: a row count times a row size, else the throughput size.
+
+    Returns the problem to report when no volume can be read.
+    """
+    counts = _affirmed_all(_ROW_COUNT, clean)
+    sized = next((count for count in counts if count.group("rowsize")), None)
+    if sized:
+        row_gb = float(sized.group("rowsize")) * _SIZE_UNITS_GB[sized.group("rowunit")]
+        return _number(sized) * row_gb
+    sizes = _affirmed_all(_SIZE, clean)
+    row_sizes = [size for size in sizes if _is_row_size(clean, size)]
+    if counts and row_sizes:
+        return _number(counts[0]) * _size_gb(row_sizes[0])
+    # With no "each", a size is the total: "10 million rows, 40 GB a day". A stored total
+    # gives way to a size that arrives: "2 TB total, growing 10 GB a day".
+    totals = [size for size in sizes if size not in row_sizes]
+    flows = [size for size in totals if not _is_stock(clean, size)] or totals
+    if flows:
+        return _size_gb(flows[0])
+    if row_sizes:
+        return msg.VOLUME_NO_ROW_COUNT
+    if counts:
+        return msg.VOLUME_NO_ROW_SIZE
+    if _SIZE.search(clean):
+        return msg.VOLUME_NO_SIZE
+    return msg.VOLUME_NO_UNIT if re.search(r"\d", clean) else msg.VOLUME_NO_SIZE
+
+
 def parse_volume(text: str) -> Volume | ParseError:
     """A size per period -> GB per day ("2 TB per week", "10 million rows of about 1 KB per day")."""
     clean = _clean(text)
     period = _schedule_minutes(clean)
-    rows = _ROWS.search(clean)
-    row_count = _ROW_COUNT.search(clean)
-    row_size = _ROW_SIZE.search(clean)
-    size = _SIZE.search(clean)
-    if rows:
-        gb = _number(rows) * float(rows.group("size")) * _SIZE_UNITS_GB[rows.group("rowunit")]
-    elif row_count and row_size:
-        gb = _number(row_count) * _number(row_size) * _SIZE_UNITS_GB[row_size.group("unit")]
-    elif size:
-        # With no "each", a size is the total: "10 million rows, 40 GB a day".
-        gb = _number(size) * _SIZE_UNITS_GB[size.group("unit")]
-    else:
-        problem = (
-            msg.VOLUME_NO_ROW_SIZE
-            if row_count
-            else msg.VOLUME_NO_UNIT
-            if re.search(r"\d", clean)
-            else msg.VOLUME_NO_SIZE
-        )
-        return ParseError(problem=problem, expected=msg.VOLUME_EXPECTED, example=msg.VOLUME_EXAMPLE)
+    gb = _volume_gb(clean)
+    if isinstance(gb, str):
+        return ParseError(problem=gb, expected=msg.VOLUME_EXPECTED, example=msg.VOLUME_EXAMPLE)
     if period is None:
         return ParseError(
             problem=msg.VOLUME_NO_PERIOD, expected=msg.VOLUME_EXPECTED, example=msg.VOLUME_EXAMPLE
@@ -250,33 +466,43 @@ def parse_volume(text: str) -> Volume | ParseError:
 
 
 _NEVER_CHURN = re.compile(
-    r"^never\b|\bnever changes?\b|\bstatic\b|\b(?:does not|doesn't|won't|will not) change\b|"
-    r"\bimmutable\b|\bfixed\b|\bone[- ]off\b|\bno changes?\b|\bunchanging\b"
+    r"^never\b(?!\s+(?:stops|ends|sleeps|pauses)\b)|\bnever changes?\b|\bstatic\b|"
+    r"\b(?:does not|doesn't|won't|will not) change\b|\bimmutable\b|"
+    r"\bfixed (?:data(?:set)?|snapshot)\b|\bone[- ]off\b|\bno changes?\b|"
+    r"\bunchanging\b|\bnothing changes\b"
 )
 _CONSTANT_CHURN = re.compile(
     r"\bconstant(?:ly)?\b|\bcontinuous(?:ly)?\b|\bstream(?:ing|ed)?\b|\breal[- ]?time\b|"
-    r"\blive\b|\ball the time\b|\bnon[- ]?stop\b|\bevery second\b"
+    r"\blive\b|\ball the time\b|\bnon[- ]?stop\b|\bevery second\b|"
+    r"\bnever (?:stops|ends|sleeps|pauses)\b"
 )
 _LOW_CHURN = re.compile(
     r"^low$|\brarely\b|\bseldom\b|\boccasionally\b|\bslow(?:ly)?\b|\binfrequent(?:ly)?\b|"
-    r"\bhardly ever\b|\bnot often\b"
+    r"\bhardly ever\b|\balmost never\b|\bnot (?:very |that |too |so )?often\b"
 )
 LOW_CHURN_MINUTES = MONTH
 
 
 def parse_churn(text: str) -> Churn | ParseError:
-    """Data velocity: never / low / on a schedule (keeping the period) / constant."""
+    """Data velocity: never / low / on a schedule (keeping the period) / constant.
+
+    "Never changes" as part of a longer answer gives way to arrivals it names: in "new records
+    arrive daily, old ones never change" the data churns daily.
+    """
     clean = _clean(text)
     choice = {kind.value: kind for kind in ChurnKind}.get(clean)
     if choice is not None:
         return Churn(text=text.strip(), kind=choice)
-    if _NEVER_CHURN.search(clean):
-        return Churn(text=text.strip(), kind=ChurnKind.NEVER)
-    if _CONSTANT_CHURN.search(clean):
-        return Churn(text=text.strip(), kind=ChurnKind.CONSTANT)
-    if _LOW_CHURN.search(clean):
-        return Churn(text=text.strip(), kind=ChurnKind.LOW)
+    low = _affirmed(_LOW_CHURN, clean)
+    never = _affirmed(_NEVER_CHURN, clean)
+    constant = _affirmed(_CONSTANT_CHURN, clean)
     period = _schedule_minutes(clean)
+    if never and not low and not constant and period is None:
+        return Churn(text=text.strip(), kind=ChurnKind.NEVER)
+    if constant:
+        return Churn(text=text.strip(), kind=ChurnKind.CONSTANT)
+    if low:
+        return Churn(text=text.strip(), kind=ChurnKind.LOW)
     if period is not None:
         if not _finite(period):
             return ParseError(
@@ -295,13 +521,8 @@ def parse_churn(text: str) -> Churn | ParseError:
 
 
 def _count_period(clean: str) -> float | None:
-    """Minutes between events for "twice a day", "3 times a week", "4x per hour"."""
-    match = re.search(
-        r"(?<![\w.])(?P<count>once|twice|thrice|\d+(?:\.\d+)?)\s*(?:times?|x)?\s*"
-        r"(?:a|an|per|each|every|/)\s*"
-        r"(?P<unit>second|sec|minute|min|hour|hr|day|night|week|wk|month|quarter|year|yr)\b",
-        clean,
-    )
+    """Minutes between events for "twice a day", "3 times a week", "a few times a day"."""
+    match = _affirmed(_COUNT_PERIOD, clean)
     if not match:
         return None
     count = _WORD_COUNTS.get(match.group("count")) or float(match.group("count"))
@@ -312,17 +533,26 @@ def _count_period(clean: str) -> float | None:
 
 
 _NO_RETRAIN = re.compile(
-    r"^(?:never|no|none|n/a)\b|\bno need\b|\bno retrain|\bdoes not decay\b|\bdoesn't decay\b|"
-    r"\bnot needed\b|\bstatic\b|\bonce\b(?!\s*(?:a|an|per|every|each|in)\b)"
+    # "no idea" is not "no retraining", nor is "no more than once a quarter".
+    r"^(?:never|no|none|n/a)\b(?!\s+(?:idea|clue|more|later|longer)\b)|\bno need\b|\bno retrain|"
+    r"\bdoes not decay\b|\bdoesn't decay\b|"
+    r"\b(?:doesn't|does not|won't|will not|don't|do not) need (?:to be )?retrain|"
+    r"\bnot needed\b|\bstatic\b|\bone[- ](?:off|time)\b|"
+    # "once", but not "once a quarter" nor "once the drift exceeds 5%".
+    r"\bonce\b(?!\s*(?:a|an|per|every|each|in|the|it|we|our|they|there|drift|performance|"
+    r"accuracy|metrics?|data|quality|results?)\b)"
 )
 
 
 def parse_decay(text: str) -> Decay | ParseError:
-    """How often the model must be retrained -> days between retrains, or never."""
+    """How often the model must be retrained -> days between retrains, or never.
+
+    A retraining schedule outweighs a "no" that is not the whole answer: "no, monthly".
+    """
     clean = _clean(text)
-    if _NO_RETRAIN.search(clean):
-        return Decay(text=text.strip(), retrain_every_days=None)
     minutes = _schedule_minutes(clean)
+    if minutes is None and _affirmed(_NO_RETRAIN, clean):
+        return Decay(text=text.strip(), retrain_every_days=None)
     if minutes is None:
         minutes = _plain_duration_minutes(clean)
     if minutes is None or not _finite(minutes) or minutes == 0:
@@ -349,7 +579,7 @@ _DURATION_MINUTES = {
 
 def _plain_duration_minutes(clean: str) -> float | None:
     """Minutes in "30 days", "2 seconds", "50ms" (a duration with no "every")."""
-    match = _DURATION.search(clean)
+    match = _affirmed(_DURATION, clean)
     if not match:
         return None
     unit = match.group("unit")
@@ -358,18 +588,48 @@ def _plain_duration_minutes(clean: str) -> float | None:
 
 
 _PER_SECOND_UNITS = re.compile(r"\b(?:rps|qps|tps|req/s|requests/s|calls/s)\b")
+# A number with its per-second unit: "~50 rps", "2,000 QPS".
+_RATE = re.compile(_QUANTITY + r"\s*(?:rps|qps|tps|req/s|requests/s|calls/s)\b")
+_CALL_NOUN = (
+    r"(?:calls?|requests?|reqs?|quer(?:y|ies)|predictions?|invocations?|inferences?|hits?|"
+    r"lookups?|times|x|scor(?:es?|ings?)|transactions?|events?|messages?|rows?|records?|"
+    r"batch(?:es)?|runs?|jobs?)"
+)
+# A count attached to what it counts or to its period: "10 calls", "50 per second".
+_COUNTED = re.compile(_QUANTITY + r"\s*(?:" + _CALL_NOUN + r"\b|" + _PERIOD_INLINE + ")")
+_COUNT_WORD = re.compile(
+    r"(?<!\w)(?P<word>once|twice|thrice|(?:a couple(?: of)?|a few)(?=\s+times\b))\b"
+)
+# Numbers that count no calls: clock times ("at 2am", "6:00") and availability ("24/7").
+_NOT_A_COUNT = re.compile(
+    r"(?<![\w.])\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w)|"
+    r"(?<![\w.:])\d{1,2}:\d{2}(?![\w:])|\b24\s*[/x]\s*7(?:\s*/\s*365)?\b"
+)
+# Calls over a period with no number: "hundreds of requests per second", "many times a day".
+_VAGUE_COUNT = re.compile(
+    r"\b(?:many|lots?|a lot|several|numerous|multiple|various|dozens|hundreds|thousands|"
+    r"millions|billions|tons|loads|plenty|calls|requests|queries|predictions|invocations|hits|"
+    r"times)\b"
+)
 
 
 def parse_frequency(text: str) -> Frequency | ParseError:
-    """How often the model is invoked -> calls per second ("50k calls an hour", "once a day")."""
-    clean = _clean(text)
-    every = _EVERY_N.search(clean)
+    """How often the model is invoked -> calls per second ("50k calls an hour", "once a day").
+
+    The count is the number tied to a per-second unit ("24/7, ~50 rps"), else the number tied to
+    what it counts or its period ("10 calls per minute"), else the first number.
+    """
+    clean = _NOT_A_COUNT.sub(" ", _clean(text))
+    rate = _affirmed(_RATE, clean)
+    if rate:
+        return _frequency(text, _number(rate), MINUTE / 60)
+    every = _affirmed(_EVERY_N, clean)
     # The number in "2 calls every 10 minutes" that counts calls is the one outside "every ...".
     outside = clean[: every.start()] + " " + clean[every.end() :] if every else clean
-    number = re.search(_NUMBER + _MULTIPLIER, outside)
+    number = _affirmed(_COUNTED, outside) or _affirmed(_QUANTITY_RE, outside)
     if number and _PER_SECOND_UNITS.search(clean):
         return _frequency(text, _number(number), MINUTE / 60)
-    counted = re.search(r"\b(?P<word>once|twice|thrice)\b", clean)
+    counted = _affirmed(_COUNT_WORD, clean)
     period = _period_minutes(clean)
     if period is None:
         return ParseError(
@@ -381,6 +641,12 @@ def parse_frequency(text: str) -> Frequency | ParseError:
         count = _number(number)
     elif counted:
         count = _WORD_COUNTS[counted.group("word")]
+    elif _VAGUE_COUNT.search(clean):
+        return ParseError(
+            problem=msg.FREQUENCY_NO_COUNT,
+            expected=msg.FREQUENCY_EXPECTED,
+            example=msg.FREQUENCY_EXAMPLE,
+        )
     else:
         count = 1.0
     return _frequency(text, count, period)
@@ -398,11 +664,14 @@ def _frequency(text: str, count: float, period_minutes: float) -> Frequency | Pa
     return Frequency(text=text.strip(), calls_per_second=per_second)
 
 
-_YES = re.compile(r"^(?:yes|y|yeah|yep|yup|true|stateful|sure|correct|there (?:is|are))\b")
-_NO = re.compile(r"^(?:no|n|nope|none|false|stateless|nothing|not really)\b")
+_YES = re.compile(
+    r"^(?:yes|y|yeah|yep|yup|true|stateful|sure|correct|"
+    r"there (?:is|are)(?! (?:no|not|none|nothing)\b))\b"
+)
+_NO = re.compile(r"^(?:no|n|nope|none|false|stateless|nothing|not really)\b(?! (?:idea|clue)\b)")
 _STATE_HINTS = re.compile(
     r"\b(?:table|tables|config|configuration|configurations|settings|per[- ]customer|lookup|"
-    r"database|thresholds?|rules|state)\b"
+    r"database|thresholds?|rules|state|stateful)\b"
 )
 
 
@@ -412,22 +681,30 @@ def parse_config(text: str) -> Config | ParseError:
     details = re.sub(r"^(?:yes|yeah|yep|yup|no|nope|y|n)\b[\s,.:;-]*", "", text.strip(), flags=re.I)
     if _NO.search(clean):
         return Config(text=text.strip(), stateful=False, details=details)
-    if _YES.search(clean) or _STATE_HINTS.search(clean):
+    if _YES.search(clean) or _affirmed(_STATE_HINTS, clean):
         return Config(text=text.strip(), stateful=True, details=details)
+    if _STATE_HINTS.search(clean):
+        # Every mention of state is ruled out: "we don't have any configuration".
+        return Config(text=text.strip(), stateful=False, details=details)
     return ParseError(
         problem=msg.NOT_UNDERSTOOD, expected=msg.CONFIG_EXPECTED, example=msg.CONFIG_EXAMPLE
     )
 
 
 _NO_SLA = re.compile(
-    # "no SLA", but not "no more than 200 ms": that is an SLA.
-    r"^(?:no|none|n/a|whenever)\b(?!\s+(?:more|later|longer|slower|greater|worse)\b)|\bno sla\b|\bbest[- ]effort\b|\bno (?:deadline|rush|hurry)\b|"
-    r"\bdoesn't matter\b|\bdoes not matter\b"
+    r"\bno (?:(?:hard|strict|formal|real|fixed) )?sla\b|\bbest[- ]effort\b|"
+    r"\bno (?:deadline|rush|hurry)\b|\bdoesn't matter\b|\bdoes not matter\b"
+)
+# An answer opening with "no" has no SLA unless it goes on to give one ("no, under 100 ms");
+# "no more than 200 ms" is an SLA and "no idea" is no answer.
+_LEADING_NO = re.compile(
+    r"^(?:no|none|n/a|whenever)\b(?!\s+(?:more|later|longer|slower|greater|worse|idea|clue)\b)"
 )
 _NAMED_SLAS: tuple[tuple[re.Pattern[str], float], ...] = (
     (
         re.compile(
-            r"\breal[- ]?time\b|\binstant(?:ly|aneous)?\b|\bimmediate(?:ly)?\b|\bsub[- ]?second\b"
+            r"\breal[- ]?time\b|\binstant(?:ly|aneous)?\b|\bimmediate(?:ly)?\b|\bsub[- ]?second\b|"
+            r"\b(?:under|within|in|less than|below) (?:a|one) second\b"
         ),
         1.0,
     ),
@@ -439,14 +716,15 @@ _NAMED_SLAS: tuple[tuple[re.Pattern[str], float], ...] = (
         ),
         86400.0,
     ),
-    (re.compile(r"\b(?:within|in) (?:the|a) (?:day|week)\b"), 86400.0),
+    (re.compile(r"\b(?:within|in) (?:the|a) day\b|\bsame[- ]day\b"), 86400.0),
+    (re.compile(r"\b(?:within|in) (?:the|a) week\b"), 7 * 86400.0),
 )
 
 
 def parse_sla(text: str) -> Sla | ParseError:
     """Response time needed -> seconds ("under 50 ms", "within the hour", "no SLA")."""
     clean = _clean(text)
-    if _NO_SLA.search(clean):
+    if _affirmed(_NO_SLA, clean):
         return Sla(text=text.strip(), seconds=None)
     minutes = _plain_duration_minutes(clean)
     if minutes is not None:
@@ -456,8 +734,10 @@ def parse_sla(text: str) -> Sla | ParseError:
             )
         return Sla(text=text.strip(), seconds=minutes * 60)
     for pattern, seconds in _NAMED_SLAS:
-        if pattern.search(clean):
+        if _affirmed(pattern, clean):
             return Sla(text=text.strip(), seconds=seconds)
+    if _LEADING_NO.search(clean):
+        return Sla(text=text.strip(), seconds=None)
     problem = msg.SLA_NO_UNIT if re.search(r"\d", clean) else msg.NOT_UNDERSTOOD
     return ParseError(problem=problem, expected=msg.SLA_EXPECTED, example=msg.SLA_EXAMPLE)
 
@@ -488,7 +768,7 @@ _CUSTOMER_HINTS: tuple[tuple[CustomerKind, re.Pattern[str]], ...] = (
         CustomerKind.INTERNAL_PRIVATE,
         re.compile(
             r"\binternal\b|\bprivate\b|\bintranet\b|\bvpc\b|\bback[- ]?office\b|\bin[- ]house\b|"
-            r"\bdashboards?\b|\bour own\b|\bbackend\b"
+            r"\bdashboards?\b|\bour own\b|\bbackend\b|\bnon[- ]?public\b"
         ),
     ),
     # Weaker hints come after "internal": "internal customers" are inside the network.
@@ -508,7 +788,7 @@ def parse_customer(text: str) -> Customer | ParseError:
     if choice is not None:
         return Customer(text=text.strip(), kind=choice)
     for kind, pattern in _CUSTOMER_HINTS:
-        if pattern.search(clean):
+        if _affirmed(pattern, clean):
             return Customer(text=text.strip(), kind=kind)
     return ParseError(
         problem=msg.NOT_UNDERSTOOD, expected=msg.CUSTOMER_EXPECTED, example=msg.CUSTOMER_EXAMPLE
@@ -548,7 +828,9 @@ _SIMPLE = re.compile(
     r"\bsklearn\b|\bscikit\b|\bglm\b|\bnaive bayes\b|\bknn\b|\bsvm\b|\barima\b|\bprophet\b"
 )
 _UNKNOWN = re.compile(
-    r"^unknown\b|\bnot sure\b|\bdon't know\b|\bdo not know\b|\btbd\b|\bundecided\b"
+    r"^unknown\b|\bnot sure\b|\bunsure\b|\bdon't know\b|\bdo not know\b|\bno (?:idea|clue)\b|"
+    r"\btbd\b|\bundecided\b|\bnot (?:yet )?(?:decided|chosen|determined)\b|"
+    r"\bhave(?:n't| not) (?:yet )?(?:decided|chosen)\b|\bto be (?:decided|determined)\b"
 )
 _COST = re.compile(
     r"\$\s*"
@@ -563,11 +845,11 @@ _COST = re.compile(
 def parse_model(text: str) -> ModelPlan | ParseError:
     """The planned model family (simple / deep / unknown) with an optional training cost."""
     clean = _clean(text)
-    if _DEEP.search(clean):
+    if _affirmed(_DEEP, clean):
         family = ModelFamily.DEEP
-    elif _SIMPLE.search(clean):
+    elif _affirmed(_SIMPLE, clean):
         family = ModelFamily.SIMPLE
-    elif _UNKNOWN.search(clean):
+    elif _affirmed(_UNKNOWN, clean):
         family = ModelFamily.UNKNOWN
     else:
         return ParseError(

@@ -150,6 +150,80 @@ def test_volume_refusals_say_what_is_missing(text: str, problem: str) -> None:
     assert error.example == msg.VOLUME_EXAMPLE
 
 
+@pytest.mark.parametrize(
+    ("text", "gb_per_day"),
+    [
+        pytest.param("30 million rows per day at 1 KB", 30.0, id="period-then-at-size"),
+        pytest.param("1 million rows per day, each row ~2 KB", 2.0, id="period-then-each-row"),
+        pytest.param("3m rows/day x 500 bytes", 1.5, id="slash-day-times-bytes"),
+        pytest.param("10M rows a day, 1 KB each", 10.0, id="period-then-size-each"),
+        pytest.param("10 million rows per day (1 KB each)", 10.0, id="size-each-in-brackets"),
+        pytest.param("1.2 billion events/day @ 300 bytes", 360.0, id="at-sign"),
+        pytest.param("500k events/sec at 1 KB", 43_200.0, id="events-per-second-at-size"),
+        pytest.param("1M rows/day, row size 2 KB", 2.0, id="row-size-named"),
+        pytest.param("each row is about 2 KB, 5 million rows a day", 10.0, id="row-size-first"),
+        pytest.param("10 million 1 KB rows a day", 10.0, id="size-before-row-noun"),
+        pytest.param("a million rows a day at 1 KB", 1.0, id="count-in-words"),
+        pytest.param("1 KB per request, 1000 requests per second", 86.4, id="per-request"),
+        pytest.param("10 GB per file, 20 files a day", 200.0, id="per-file"),
+        pytest.param("500 files a day averaging 2 MB", 1.0, id="files-averaging"),
+        pytest.param("5 MB per user per day, 10k users", 50.0, id="per-user"),
+        pytest.param("5k sensors, each sends 200 bytes per second", 86.4, id="each-sends"),
+    ],
+)
+def test_row_count_times_row_size_wherever_the_period_stands(text: str, gb_per_day: float) -> None:
+    """A row count and one row's size multiply, with the period before, between or after them."""
+    assert _value(parse_volume(text), Volume).gb_per_day == pytest.approx(gb_per_day)
+
+
+@pytest.mark.parametrize(
+    ("text", "gb_per_day"),
+    [
+        pytest.param("10 million rows, 40 GB per day", 40.0, id="comma-then-per-day"),
+        pytest.param("10 million rows 40 GB a day", 40.0, id="no-joiner-gigabytes"),
+        pytest.param("250 GB per day, 1 billion events", 250.0, id="size-then-count"),
+        pytest.param("50 GB a day from 2 million requests", 50.0, id="from-requests"),
+        pytest.param("40 GB logs per day", 40.0, id="size-of-logs"),
+        pytest.param("2 TB total, growing 10 GB a day", 10.0, id="total-then-growth"),
+        pytest.param("we have 2 TB, growing 10 GB a day", 10.0, id="we-have-then-growth"),
+        pytest.param("2 TB stored and 10 GB a day new", 10.0, id="stored-then-growth"),
+        pytest.param("backfill of 3 TB, then 20 GB daily", 20.0, id="backfill-then-daily"),
+        pytest.param("2 TB total per year", 2000 / 365, id="total-with-its-period"),
+        pytest.param("a total of 40 GB a day", 40.0, id="a-total-per-day"),
+    ],
+)
+def test_the_throughput_is_the_size_that_arrives(text: str, gb_per_day: float) -> None:
+    """A size not marked per row is the total, and a stored total gives way to what arrives."""
+    assert _value(parse_volume(text), Volume).gb_per_day == pytest.approx(gb_per_day)
+
+
+@pytest.mark.parametrize(
+    ("text", "gb_per_day"),
+    [
+        pytest.param("not 40 GB, more like 60 GB a day", 60.0, id="negated-size"),
+        pytest.param("no more than 40 GB a day", 40.0, id="bound-is-not-negation"),
+        pytest.param("not daily, weekly: 300 GB", 300 / 7, id="negated-period"),
+        pytest.param("40 gigs a night", 40.0, id="a-night"),
+        pytest.param("without compression 40 GB a day", 40.0, id="negation-of-another-word"),
+    ],
+)
+def test_volume_reads_only_what_is_affirmed(text: str, gb_per_day: float) -> None:
+    """A size or period the answer rules out is skipped; "no more than" still sets the size."""
+    assert _value(parse_volume(text), Volume).gb_per_day == pytest.approx(gb_per_day)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        pytest.param("1 KB each, daily", msg.VOLUME_NO_ROW_COUNT, id="row-size-without-count"),
+        pytest.param("not 40 GB a day", msg.VOLUME_NO_SIZE, id="only-a-negated-size"),
+    ],
+)
+def test_volume_without_a_usable_size_is_refused(text: str, problem: str) -> None:
+    """A row size with no count, or only a size ruled out, is refused instead of misread."""
+    assert _error(parse_volume(text)).problem == problem
+
+
 # --- churn -----------------------------------------------------------------------------------
 
 
@@ -196,6 +270,78 @@ def test_unreadable_churn_shows_the_classes() -> None:
     assert isinstance(parse_churn(error.example), Churn)
 
 
+@pytest.mark.parametrize(
+    ("text", "kind", "period_minutes"),
+    [
+        pytest.param("no streaming, nightly batch", ChurnKind.CADENCE, 1440.0, id="no-streaming"),
+        pytest.param("not constantly, weekly", ChurnKind.CADENCE, 10_080.0, id="not-constantly"),
+        pytest.param("fixed schedule, every hour", ChurnKind.CADENCE, 60.0, id="fixed-schedule"),
+        pytest.param(
+            "new records arrive daily, old ones never change",
+            ChurnKind.CADENCE,
+            1440.0,
+            id="arrivals-beat-never-change",
+        ),
+        pytest.param(
+            "never changes, reloaded every day", ChurnKind.CADENCE, 1440.0, id="never-but-reloaded"
+        ),
+        pytest.param("static, refreshed yearly", ChurnKind.LOW, 525_600.0, id="static-but-yearly"),
+        pytest.param(
+            "real time is not needed, hourly", ChurnKind.CADENCE, 60.0, id="real-time-not-needed"
+        ),
+        pytest.param("not static, changes hourly", ChurnKind.CADENCE, 60.0, id="not-static"),
+        pytest.param("not daily, more like weekly", ChurnKind.CADENCE, 10_080.0, id="not-daily"),
+        pytest.param("a few times a day", ChurnKind.CADENCE, 480.0, id="a-few-times"),
+        pytest.param(
+            "immutable events, streamed in real time", ChurnKind.CONSTANT, None, id="streamed"
+        ),
+        pytest.param("never stops", ChurnKind.CONSTANT, None, id="never-stops"),
+        pytest.param("almost never", ChurnKind.LOW, None, id="almost-never"),
+        pytest.param("not very often", ChurnKind.LOW, None, id="not-very-often"),
+    ],
+)
+def test_negated_churn_words_give_way_to_the_schedule(
+    text: str, kind: ChurnKind, period_minutes: float | None
+) -> None:
+    """Ruled-out words do not count, and a named schedule beats a partial "never changes"."""
+    churn = _value(parse_churn(text), Churn)
+    assert churn.kind is kind
+    assert churn.period_minutes == (
+        None if period_minutes is None else pytest.approx(period_minutes)
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("never", id="never"),
+        pytest.param("static", id="static"),
+        pytest.param("it never changes", id="it-never-changes"),
+        pytest.param("doesn't change", id="doesnt-change"),
+        pytest.param("it doesn\u2019t change", id="curly-apostrophe"),
+        pytest.param("nothing changes", id="nothing-changes"),
+        pytest.param("fixed dataset", id="fixed-dataset"),
+        pytest.param("loaded once, never changes", id="loaded-once"),
+    ],
+)
+def test_whole_answer_never_stays_never(text: str) -> None:
+    """An answer that only says the data never changes is still never."""
+    assert _value(parse_churn(text), Churn).kind is ChurnKind.NEVER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("no streaming", id="no-streaming"),
+        pytest.param("not in real time", id="not-in-real-time"),
+        pytest.param("the data is fixed", id="bare-fixed"),
+    ],
+)
+def test_churn_that_only_rules_out_is_refused(text: str) -> None:
+    """An answer that only says what the churn is not is re-asked, not read as its opposite."""
+    assert _error(parse_churn(text)).problem == msg.NOT_UNDERSTOOD
+
+
 # --- decay -----------------------------------------------------------------------------------
 
 
@@ -236,6 +382,39 @@ def test_unreadable_decay_is_refused(text: str) -> None:
     assert isinstance(parse_decay(error.example), Decay)
 
 
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        pytest.param("no, monthly", 30.0, id="no-then-schedule"),
+        pytest.param("no more than once a quarter", 91.0, id="no-more-than"),
+        pytest.param("not needed often, every 6 months", 180.0, id="not-needed-often"),
+        pytest.param("doesn't decay much, retrain yearly", 365.0, id="decays-little"),
+        pytest.param("retrain weekly, not daily", 7.0, id="negated-period"),
+        pytest.param("not monthly, quarterly", 91.0, id="not-monthly"),
+        pytest.param("a few times a year", 365 / 3, id="a-few-times"),
+        pytest.param("the model doesn't need retraining", None, id="doesnt-need-retraining"),
+        pytest.param("one-time training", None, id="one-time"),
+        pytest.param("once, at launch", None, id="once-at-launch"),
+    ],
+)
+def test_decay_schedule_outweighs_a_partial_no(text: str, days: float | None) -> None:
+    """A retraining schedule beats a "no" that is not the whole answer; ruled-out periods skip."""
+    decay = _value(parse_decay(text), Decay)
+    assert decay.retrain_every_days == (None if days is None else pytest.approx(days))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("no idea", id="no-idea"),
+        pytest.param("once the drift exceeds 5%", id="once-as-when"),
+    ],
+)
+def test_decay_that_is_not_never_is_not_read_as_never(text: str) -> None:
+    """ "No idea" and "once the drift ..." are refused, not read as "never retrain"."""
+    assert _error(parse_decay(text)).problem == msg.NOT_UNDERSTOOD
+
+
 # --- frequency -------------------------------------------------------------------------------
 
 
@@ -273,6 +452,49 @@ def test_unreadable_frequency_is_refused(text: str, problem: str) -> None:
     """Frequencies without a period, or with impossible numbers, are refused with an example."""
     error = _error(parse_frequency(text))
     assert error.problem == problem
+    assert error.example == msg.FREQUENCY_EXAMPLE
+
+
+@pytest.mark.parametrize(
+    ("text", "per_second"),
+    [
+        pytest.param("24/7, ~50 rps", 50.0, id="availability-then-rps"),
+        pytest.param("24/7 at 50 requests per second", 50.0, id="availability-then-requests"),
+        pytest.param("not 1000 rps, more like 50 rps", 50.0, id="negated-rate"),
+        pytest.param(
+            "during business hours, 9 to 5, around 10 calls per minute",
+            10 / 60,
+            id="count-tied-to-calls",
+        ),
+        pytest.param("5-10 requests per minute", 10 / 60, id="range-tied-to-requests"),
+        pytest.param("every day at 2am", 1 / DAY_SECONDS, id="clock-time-am"),
+        pytest.param("once a day at 6:00", 1 / DAY_SECONDS, id="clock-time-colon"),
+        pytest.param("not hourly, daily", 1 / DAY_SECONDS, id="negated-period"),
+        pytest.param("a few times a day", 3 / DAY_SECONDS, id="a-few-times"),
+        pytest.param("a couple of times an hour", 2 / 3600, id="a-couple-of-times"),
+        pytest.param("a million calls a day", 1e6 / DAY_SECONDS, id="a-million"),
+        pytest.param("two million calls a day", 2e6 / DAY_SECONDS, id="two-million"),
+        pytest.param("not even 10 requests a day", 10 / DAY_SECONDS, id="not-even"),
+        pytest.param("we don't need 1000 rps, 50 rps is enough", 50.0, id="negated-across-a-verb"),
+    ],
+)
+def test_frequency_counts_the_number_that_counts_calls(text: str, per_second: float) -> None:
+    """The count is the number tied to a rate unit, to calls or to the period, never a clock time."""
+    assert _value(parse_frequency(text), Frequency).calls_per_second == pytest.approx(per_second)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("hundreds of requests per second", id="hundreds-of"),
+        pytest.param("many times a day", id="many-times"),
+        pytest.param("requests every second", id="requests-without-count"),
+    ],
+)
+def test_frequency_with_a_vague_count_is_refused(text: str) -> None:
+    """Calls over a period with no number are refused instead of read as one call."""
+    error = _error(parse_frequency(text))
+    assert error.problem == msg.FREQUENCY_NO_COUNT
     assert error.example == msg.FREQUENCY_EXAMPLE
 
 
@@ -323,6 +545,26 @@ def test_config_details_do_not_make_a_conflict() -> None:
     assert not first.same_as(_value(parse_config("yes"), Config))
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("there are no tables", id="there-are-no-tables"),
+        pytest.param("there is no state", id="there-is-no-state"),
+        pytest.param("we don't have any configuration", id="dont-have-configuration"),
+        pytest.param("not stateful", id="not-stateful"),
+        pytest.param("without any state", id="without-state"),
+    ],
+)
+def test_ruled_out_state_is_stateless(text: str) -> None:
+    """Naming state only to rule it out is a no, not a yes."""
+    assert _value(parse_config(text), Config).stateful is False
+
+
+def test_no_idea_is_not_a_config_no() -> None:
+    """ "No idea" is refused rather than read as "no configuration"."""
+    assert _error(parse_config("no idea")).problem == msg.NOT_UNDERSTOOD
+
+
 # --- SLA -------------------------------------------------------------------------------------
 
 
@@ -370,6 +612,59 @@ def test_unreadable_sla_is_refused(text: str, problem: str) -> None:
     assert _value(parse_sla(error.example), Sla).realtime is RealTime.YES
 
 
+@pytest.mark.parametrize(
+    ("text", "seconds", "realtime"),
+    [
+        pytest.param(
+            "not real-time, next morning is fine", DAY_SECONDS, RealTime.NO, id="not-real-time"
+        ),
+        pytest.param(
+            "real-time is not required, within the hour",
+            3600.0,
+            RealTime.NO,
+            id="real-time-not-required",
+        ),
+        pytest.param("non-real-time, within a day", DAY_SECONDS, RealTime.NO, id="non-real-time"),
+        pytest.param("not instant, but within a minute", 60.0, RealTime.MAYBE, id="not-instant"),
+        pytest.param(
+            "not immediately, tomorrow is ok", DAY_SECONDS, RealTime.NO, id="not-immediately"
+        ),
+        pytest.param("not 24h, more like 1h", 3600.0, RealTime.NO, id="negated-duration"),
+        pytest.param("not slower than 200 ms", 0.2, RealTime.YES, id="not-slower-than"),
+        pytest.param(
+            "not needed before the next morning", DAY_SECONDS, RealTime.NO, id="not-before"
+        ),
+        pytest.param("no, under 100 ms", 0.1, RealTime.YES, id="no-then-figure"),
+        pytest.param("no hard SLA, under 5 minutes would be nice", None, RealTime.NO, id="no-hard"),
+        pytest.param("within a week", 7 * DAY_SECONDS, RealTime.NO, id="within-a-week"),
+        pytest.param("same day", DAY_SECONDS, RealTime.NO, id="same-day"),
+        pytest.param("under a second", 1.0, RealTime.YES, id="under-a-second"),
+        pytest.param(
+            "we don't need 100 ms, 1 second is fine", 1.0, RealTime.YES, id="dont-need-figure"
+        ),
+    ],
+)
+def test_negated_real_time_words_do_not_count(
+    text: str, seconds: float | None, realtime: RealTime
+) -> None:
+    """Ruled-out real-time words and durations are skipped; bounds like "not slower than" count."""
+    sla = _value(parse_sla(text), Sla)
+    assert sla.seconds == (None if seconds is None else pytest.approx(seconds))
+    assert sla.realtime is realtime
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("doesn't need to be real-time", id="only-rules-out-real-time"),
+        pytest.param("no idea", id="no-idea"),
+    ],
+)
+def test_sla_that_only_rules_out_is_refused(text: str) -> None:
+    """An SLA answer that gives no time is refused, not read as real-time or as no SLA."""
+    assert _error(parse_sla(text)).problem == msg.NOT_UNDERSTOOD
+
+
 # --- customer --------------------------------------------------------------------------------
 
 
@@ -406,6 +701,52 @@ def test_unknown_customer_lists_the_choices() -> None:
     """A customer that matches nothing is refused, naming the four choice ids."""
     error = _error(parse_customer("nobody knows yet"))
     assert all(kind.value in error.expected for kind in CustomerKind)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        pytest.param(
+            "internal only, not external", CustomerKind.INTERNAL_PRIVATE, id="not-external"
+        ),
+        pytest.param(
+            "no partners, internal dashboards", CustomerKind.INTERNAL_PRIVATE, id="no-partners"
+        ),
+        pytest.param(
+            "non-public API for the backoffice", CustomerKind.INTERNAL_PRIVATE, id="non-public"
+        ),
+        pytest.param(
+            "without a public endpoint, internal tools",
+            CustomerKind.INTERNAL_PRIVATE,
+            id="without-public",
+        ),
+        pytest.param(
+            "our own backend, no third parties", CustomerKind.INTERNAL_PRIVATE, id="no-third-party"
+        ),
+        pytest.param(
+            "not the internet, VPC only", CustomerKind.INTERNAL_PRIVATE, id="not-internet"
+        ),
+        pytest.param(
+            "internal, but not high-throughput",
+            CustomerKind.INTERNAL_PRIVATE,
+            id="not-high-throughput",
+        ),
+        pytest.param(
+            "no kafka, internal REST service", CustomerKind.INTERNAL_PRIVATE, id="no-kafka"
+        ),
+        pytest.param("internal teams, no files", CustomerKind.INTERNAL_PRIVATE, id="no-files"),
+        pytest.param("not files, a REST API for partners", CustomerKind.EXTERNAL, id="not-files"),
+        pytest.param("mobile app, not internal", CustomerKind.EXTERNAL, id="not-internal"),
+    ],
+)
+def test_negated_customer_keywords_do_not_count(text: str, kind: CustomerKind) -> None:
+    """ "Not X", "no X", "non-X" and "without X" rule a system out instead of choosing it."""
+    assert _value(parse_customer(text), Customer).kind is kind
+
+
+def test_customer_that_only_rules_out_is_refused() -> None:
+    """An answer naming only what the customer is not is refused."""
+    assert _error(parse_customer("nothing external")).problem == msg.NOT_UNDERSTOOD
 
 
 # --- stakeholders ----------------------------------------------------------------------------
@@ -480,6 +821,37 @@ def test_unknown_model_family_is_refused() -> None:
     error = _error(parse_model("banana"))
     assert error.expected == msg.MODEL_EXPECTED
     assert _value(parse_model(error.example), ModelPlan).family is ModelFamily.SIMPLE
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        pytest.param("no deep learning, just xgboost", ModelFamily.SIMPLE, id="no-deep-learning"),
+        pytest.param(
+            "without deep learning, a linear model", ModelFamily.SIMPLE, id="without-deep"
+        ),
+        pytest.param("no neural nets, gradient boosting", ModelFamily.SIMPLE, id="no-neural"),
+        pytest.param("xgboost, not a neural network", ModelFamily.SIMPLE, id="not-neural-after"),
+        pytest.param("LLM-based, not rules", ModelFamily.DEEP, id="not-rules"),
+        pytest.param(
+            "not sure if deep learning is needed", ModelFamily.UNKNOWN, id="unsure-about-deep"
+        ),
+        pytest.param("not decided", ModelFamily.UNKNOWN, id="not-decided"),
+        pytest.param("Not decided", ModelFamily.UNKNOWN, id="choice-label"),
+        pytest.param("not sure yet", ModelFamily.UNKNOWN, id="not-sure-yet"),
+        pytest.param("haven't decided", ModelFamily.UNKNOWN, id="havent-decided"),
+        pytest.param("to be decided", ModelFamily.UNKNOWN, id="to-be-decided"),
+        pytest.param("I don\u2019t know", ModelFamily.UNKNOWN, id="curly-apostrophe"),
+    ],
+)
+def test_negated_model_families_do_not_count(text: str, family: ModelFamily) -> None:
+    """A family the answer rules out is not chosen, and "not decided" is unknown."""
+    assert _value(parse_model(text), ModelPlan).family is family
+
+
+def test_model_that_only_rules_out_is_refused() -> None:
+    """ "Not deep learning" names no family, so it is refused rather than read as deep."""
+    assert _error(parse_model("not deep learning")).problem == msg.NOT_UNDERSTOOD
 
 
 # --- shared guards ---------------------------------------------------------------------------
