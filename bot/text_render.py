@@ -28,14 +28,15 @@ def render_notice(notice: Notice, mention: Mentioner) -> str:
 def render_question(question: QuestionReply) -> str:
     """The question with progress, why it matters, examples and choices."""
     lines = [f"[{question.number}/{question.total}] {question.title}: {question.prompt}"]
-    lines.append(f"  Why: {question.why}")
+    lines.append(f"  {msg.LABEL_WHY}: {question.why}")
     if question.choices:
-        lines.append("  Choices: " + ", ".join(f"{c.id} ({c.label})" for c in question.choices))
-    lines.append("  For example: " + "; ".join(question.examples))
+        choices = ", ".join(f"{c.id} ({c.label})" for c in question.choices)
+        lines.append(f"  {msg.LABEL_CHOICES}: {choices}")
+    lines.append(f"  {msg.LABEL_EXAMPLES}: " + "; ".join(question.examples))
     if question.optional:
-        lines.append("  Optional: reply `skip` to leave it out.")
+        lines.append(f"  {msg.OPTIONAL_HINT}")
     if question.current_answer:
-        lines.append(f"  Current answer: {question.current_answer}")
+        lines.append(f"  {msg.LABEL_CURRENT_ANSWER}: {question.current_answer}")
     return "\n".join(lines)
 
 
@@ -48,11 +49,13 @@ def render_reask(reask: Reask) -> str:
 
 def report_card_line(card: ReportCard) -> str:
     """The guide's four ratings on one line."""
-    line = (
-        f"scalability {card.scalability}, speed {card.speed}, "
-        f"ease of deployment {card.ease_of_deployment}, MLOps pipeline {card.mlops_pipeline}"
-    )
+    line = ", ".join(f"{label} {rating(card, field)}" for field, label in msg.LABEL_RATINGS.items())
     return f"{line} ({card.source})"
+
+
+def rating(card: ReportCard, field: str) -> str:
+    """One of the card's four ratings as shown ("9", or "7-10" for a range)."""
+    return str(getattr(card, field))
 
 
 def render_summary(summary: Summary, mention: Mentioner) -> str:
@@ -65,39 +68,41 @@ def render_summary(summary: Summary, mention: Mentioner) -> str:
         msg.SUMMARY_RECOMMENDATION.format(strategy=a.label, score=a.scores[a.strategy]).replace(
             "*", ""
         ),
-        "Report card: " + report_card_line(a.report_card),
+        f"{msg.LABEL_REPORT_CARD}: " + report_card_line(a.report_card),
     ]
     if a.report_card.note:
         lines.append("  " + a.report_card.note)
     lines.append("")
-    lines.append("Why:")
+    lines.append(f"{msg.LABEL_WHY}:")
     lines.extend(f"  - {reason.text}" for reason in a.reasons)
     if a.compute:
         lines.append("")
         lines.append(
-            f"Compute: {a.compute.workload} workload -> {a.compute.tool}, on {a.compute.infrastructure}"
+            f"{msg.LABEL_COMPUTE} ({a.compute.workload}): "
+            + msg.COMPUTE_LINE.format(tool=a.compute.tool, infrastructure=a.compute.infrastructure)
         )
     lines.append("")
-    lines.append("Alternatives:")
+    lines.append(f"{msg.LABEL_ALTERNATIVES}:")
     for alt in a.alternatives:
-        needs = "; ".join(alt.would_need) if alt.would_need else "no change (a tie)"
+        needs = "; ".join(alt.would_need) or msg.ALTERNATIVE_TIE
         lines.append(f"  - {alt.label} ({alt.score:.0f}): {needs}")
     lines.append("")
-    lines.append("Risks:" if a.risks else "Risks: none found")
+    lines.append(f"{msg.LABEL_RISKS}:" if a.risks else f"{msg.LABEL_RISKS}: {msg.NO_RISKS}")
     for risk in a.risks:
         lines.append(f"  - [{risk.severity.value}] {risk.message}")
-        lines.append(f"    What to do: {risk.action}")
+        lines.append(f"    {msg.LABEL_WHAT_TO_DO}: {risk.action}")
     if summary.conflicts:
         lines.append("")
-        lines.append("Conflicts between stakeholders:")
+        lines.append(f"{msg.LABEL_CONFLICTS}:")
         for conflict in summary.conflicts:
             given = "; ".join(f"{mention(line.by)}: {line.text}" for line in conflict.answers)
-            lines.append(f"  - {conflict.title}: {given} (using {conflict.used.text!r})")
+            using = msg.CONFLICT_USING.format(answer=repr(conflict.used.text))
+            lines.append(f"  - {conflict.title}: {given} ({using})")
     if summary.open_questions:
         lines.append("")
-        lines.append("Open questions: " + ", ".join(summary.open_questions))
+        lines.append(f"{msg.LABEL_OPEN_QUESTIONS}: " + ", ".join(summary.open_questions))
     lines.append("")
-    lines.append("Project owner: " + (summary.owner or msg.SUMMARY_NO_OWNER))
+    lines.append(f"{msg.LABEL_OWNER}: " + (summary.owner or msg.SUMMARY_NO_OWNER))
     return "\n".join(lines)
 
 

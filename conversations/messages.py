@@ -268,3 +268,31 @@ VOLUME_NO_ROW_COUNT = (
 FREQUENCY_NO_COUNT = (
     "I found a period but not how many calls it holds (for example 300 requests per second)."
 )
+
+# --- card labels: what every renderer (terminal, Block Kit) prints around the data ---------
+
+LABEL_WHY = "Why"
+LABEL_CHOICES = "Choices"
+LABEL_EXAMPLES = "For example"
+LABEL_CURRENT_ANSWER = "Current answer"
+OPTIONAL_HINT = "Optional: reply `skip` to leave it out."
+LABEL_REPORT_CARD = "Report card"
+LABEL_RATINGS = {
+    "scalability": "Scalability",
+    "speed": "Speed",
+    "ease_of_deployment": "Ease of deployment",
+    "mlops_pipeline": "MLOps pipeline",
+}
+LABEL_COMPUTE = "Compute"
+COMPUTE_LINE = "{tool}, on {infrastructure}"
+LABEL_ALTERNATIVES = "Alternatives, and what would make each win"
+ALTERNATIVE_TIE = "a tie; no change needed"
+LABEL_RISKS = "Complexity risks"
+NO_RISKS = "none found"
+LABEL_WHAT_TO_DO = "What to do"
+LABEL_CONFLICTS = "Conflicts between stakeholders"
+CONFLICT_USING = "using {answer}"
+LABEL_OPEN_QUESTIONS = "Open questions"
+LABEL_OWNER = "Project owner"
+OWNER_MISSING_HINT = "reply `owner @name`."
+CHOSE = "{user} chose {label}"

@@ -19,6 +19,7 @@ from bot.slack.limits import (
     escape_mrkdwn,
     truncate,
 )
+from bot.text_render import rating
 from conversations import messages as msg
 from conversations.questions import QUESTIONS, question_number
 from conversations.replies import Notice, QuestionReply, Reask, Reply, SummaryReply
@@ -88,12 +89,12 @@ def question_message(question: QuestionReply, preface: list[str], intake_id: str
         f"{escape_mrkdwn(question.title)}*\n{escape_mrkdwn(question.prompt)}"
     )
     blocks.append(section(heading))
-    hints = [f"_Why:_ {escape_mrkdwn(question.why)}"]
-    hints.append("_For example:_ " + escape_mrkdwn(" · ".join(question.examples)))
+    hints = [f"_{msg.LABEL_WHY}:_ {escape_mrkdwn(question.why)}"]
+    hints.append(f"_{msg.LABEL_EXAMPLES}:_ " + escape_mrkdwn(" · ".join(question.examples)))
     if question.current_answer:
-        hints.append("_Current answer:_ " + escape_mrkdwn(question.current_answer))
+        hints.append(f"_{msg.LABEL_CURRENT_ANSWER}:_ " + escape_mrkdwn(question.current_answer))
     if question.optional:
-        hints.append("_Optional:_ reply `skip` to leave it out.")
+        hints.append(escape_mrkdwn(msg.OPTIONAL_HINT))
     blocks.append(context("\n".join(hints)))
     if question.choices:
         blocks.append(
@@ -138,7 +139,10 @@ def answered_message(question_id: str, who: str, label: str) -> SlackMessage:
         text=line,
         blocks=[
             section(line),
-            context(f":white_check_mark: {mention(who)} chose *{escape_mrkdwn(label)}*"),
+            context(
+                ":white_check_mark: "
+                + msg.CHOSE.format(user=mention(who), label=f"*{escape_mrkdwn(label)}*")
+            ),
         ],
     )
 
@@ -171,47 +175,48 @@ def summary_message(
                 strategy=escape_mrkdwn(a.label), score=a.scores[a.strategy]
             ),
             fields=[
-                f"*Scalability*\n{card.scalability}",
-                f"*Speed*\n{card.speed}",
-                f"*Ease of deployment*\n{card.ease_of_deployment}",
-                f"*MLOps pipeline*\n{card.mlops_pipeline}",
+                f"*{label}*\n{rating(card, field)}" for field, label in msg.LABEL_RATINGS.items()
             ],
         ),
-        context(escape_mrkdwn(f"Report card ({card.source}). {card.note}".strip())),
-        section("*Why*\n" + "\n".join(f"• {escape_mrkdwn(r.text)}" for r in a.reasons)),
+        context(escape_mrkdwn(f"{msg.LABEL_REPORT_CARD} ({card.source}). {card.note}".strip())),
+        section(
+            f"*{msg.LABEL_WHY}*\n" + "\n".join(f"• {escape_mrkdwn(r.text)}" for r in a.reasons)
+        ),
     ]
     if a.compute:
         blocks.append(
             section(
-                f"*Compute* ({escape_mrkdwn(a.compute.workload)})\n"
-                f"{escape_mrkdwn(a.compute.tool)} on {escape_mrkdwn(a.compute.infrastructure)}"
+                f"*{msg.LABEL_COMPUTE}* ({escape_mrkdwn(a.compute.workload)})\n"
+                + escape_mrkdwn(
+                    msg.COMPUTE_LINE.format(
+                        tool=a.compute.tool, infrastructure=a.compute.infrastructure
+                    )
+                )
             )
         )
     blocks.append(divider())
     alternatives = [
         f"• *{escape_mrkdwn(alt.label)}* ({alt.score:.0f}): "
-        + escape_mrkdwn("; ".join(alt.would_need) or "a tie; no change needed")
+        + escape_mrkdwn("; ".join(alt.would_need) or msg.ALTERNATIVE_TIE)
         for alt in a.alternatives
     ]
-    blocks.append(
-        section("*Alternatives, and what would make each win*\n" + "\n".join(alternatives))
-    )
+    blocks.append(section(f"*{msg.LABEL_ALTERNATIVES}*\n" + "\n".join(alternatives)))
     blocks.append(divider())
     if a.risks:
-        blocks.append(section(f"*Complexity risks* ({len(a.risks)})"))
+        blocks.append(section(f"*{msg.LABEL_RISKS}* ({len(a.risks)})"))
         shown = a.risks[:MAX_RISK_SECTIONS]
         blocks.extend(
             section(
                 fields=[
                     f"{SEVERITY_MARKS[risk.severity]} *{risk.severity.value}*: "
                     + escape_mrkdwn(risk.message),
-                    "_What to do:_ " + escape_mrkdwn(risk.action),
+                    f"_{msg.LABEL_WHAT_TO_DO}:_ " + escape_mrkdwn(risk.action),
                 ]
             )
             for risk in shown
         )
     else:
-        blocks.append(section("*Complexity risks*: none found"))
+        blocks.append(section(f"*{msg.LABEL_RISKS}*: {msg.NO_RISKS}"))
     if summary.conflicts:
         lines = []
         for conflict in summary.conflicts:
@@ -220,12 +225,16 @@ def summary_message(
             )
             lines.append(
                 f"• *{escape_mrkdwn(conflict.title)}*: {given} "
-                f"(using _{escape_mrkdwn(conflict.used.text)}_)"
+                "("
+                + msg.CONFLICT_USING.format(answer=f"_{escape_mrkdwn(conflict.used.text)}_")
+                + ")"
             )
-        blocks.append(section("*Conflicts between stakeholders*\n" + "\n".join(lines)))
+        blocks.append(section(f"*{msg.LABEL_CONFLICTS}*\n" + "\n".join(lines)))
     if summary.open_questions:
         blocks.append(
-            context("Open questions: " + escape_mrkdwn(", ".join(summary.open_questions)))
+            context(
+                f"{msg.LABEL_OPEN_QUESTIONS}: " + escape_mrkdwn(", ".join(summary.open_questions))
+            )
         )
     blocks.append(context(_owner_line(summary)))
     fallback = msg.SUMMARY_FALLBACK.format(
@@ -248,10 +257,10 @@ def summary_message(
 
 def _owner_line(summary: Summary) -> str:
     if not summary.owner:
-        return ":warning: " + escape_mrkdwn(msg.SUMMARY_NO_OWNER) + ": reply `owner @name`."
+        return f":warning: {escape_mrkdwn(msg.SUMMARY_NO_OWNER)}: {msg.OWNER_MISSING_HINT}"
     owner = summary.owner.strip()
     shown = owner if _is_user_mention(owner) else escape_mrkdwn(owner)
-    return f"Project owner: {shown}"
+    return f"{msg.LABEL_OWNER}: {shown}"
 
 
 _USER_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^<>&]*)?>")
