@@ -3,9 +3,13 @@
 Prints turns per second and p50 / p99 turn latency. Target on a 2-core
 machine with 32 people at once in one process: >= 1,000 turns/s, p99 <= 10 ms.
 
-People work in groups of four per intake thread (so compare-and-set retries
-are part of the figure, as in a real thread); each answers its current
+People work in groups per intake thread (one paced run each for 1, 2 and 4
+people a thread; a group shares one intake, so turns on it queue and
+compare-and-set retries are part of the figure); each answers its current
 question, and when an intake's summary is out the group starts a new thread.
+Four people in one thread at this rate send ~150 turns a second into one
+intake, far above what a chat thread sees, so that run shows queueing on
+one record rather than a usual load.
 
 Two runs:
 - paced: the 32 people together send `--rate` turns a second (each waits a
@@ -15,7 +19,7 @@ Two runs:
   wait 32 ms on average whatever the code does.
 - flat out: no think time, to show the ceiling the paced run sits under.
 
-    python bench/dialogue.py [--people 32] [--per-thread 4] [--rate 1200] [--seconds 10]
+    python bench/dialogue.py [--people 32] [--per-thread 1 2 4] [--rate 1200] [--seconds 10]
 
 Uses REDIS_URL when set (with a private key prefix, removed afterwards),
 else the embedded Redis in a temporary folder.
@@ -130,9 +134,10 @@ async def _drive(
     return latencies, time.perf_counter() - started
 
 
-async def run(people: int, per_thread: int, rate: float, seconds: float) -> None:
-    """Run the warm-up, the paced run and the flat-out run, and print the figures."""
+async def run(people: int, sizes: list[int], rate: float, seconds: float) -> None:
+    """Warm up, then a paced run per thread size and one flat-out run; print the figures."""
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    results: list[tuple[str, list[float], float]] = []
     with tempfile.TemporaryDirectory() as state_dir:
         handle = connect(os.environ.get("REDIS_URL"), Path(state_dir))
         try:
@@ -140,33 +145,32 @@ async def run(people: int, per_thread: int, rate: float, seconds: float) -> None
             service = IntakeService(
                 store=store, prefix=prefix, place_ttl_seconds=3600, delivery_ttl_seconds=3600
             )
-            print(f"redis: {handle.display_url}; {people} people at once, {per_thread} per thread")
+            print(f"redis: {handle.display_url}; {people} people at once")
             await _drive(
-                service,
-                people,
-                per_thread=per_thread,
-                turns=20 * people,
-                mean_think=0.0,
-                tag="warm",
+                service, people, per_thread=1, turns=20 * people, mean_think=0.0, tag="warm"
             )
             turns = int(rate * seconds)
-            paced, paced_elapsed = await _drive(
-                service,
-                people,
-                per_thread=per_thread,
-                turns=turns,
-                mean_think=people / rate,
-                tag="paced",
+            for size in sizes:
+                latencies, elapsed = await _drive(
+                    service,
+                    people,
+                    per_thread=size,
+                    turns=turns,
+                    mean_think=people / rate,
+                    tag=f"paced{size}-",
+                )
+                label = f"paced at {rate:,.0f}/s offered, {size} per thread"
+                results.append((label, latencies, elapsed))
+            latencies, elapsed = await _drive(
+                service, people, per_thread=sizes[-1], turns=turns, mean_think=0.0, tag="flat"
             )
-            flat, flat_elapsed = await _drive(
-                service, people, per_thread=per_thread, turns=turns, mean_think=0.0, tag="flat"
-            )
+            results.append((f"flat out, {sizes[-1]} per thread", latencies, elapsed))
         finally:
             async for key in handle.client.scan_iter(match=f"{prefix}:*", count=1000):
                 await handle.client.delete(key)
             await handle.aclose()
-    _report(f"paced at {rate:,.0f}/s offered", paced, paced_elapsed)
-    _report("flat out (no think time)", flat, flat_elapsed)
+    for label, latencies, elapsed in results:
+        _report(label, latencies, elapsed)
     print("target: paced >= 1,000 turns/s with p99 <= 10 ms")
 
 
@@ -175,7 +179,13 @@ def main() -> None:
     configure_logging("WARNING")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=32)
-    parser.add_argument("--per-thread", type=int, default=4)
+    parser.add_argument(
+        "--per-thread",
+        type=int,
+        nargs="+",
+        default=[1, 2, 4],
+        help="people answering in one thread; one paced run for each size",
+    )
     parser.add_argument("--rate", type=float, default=1200.0, help="offered turns/s, paced run")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
     args = parser.parse_args()
