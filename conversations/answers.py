@@ -8,6 +8,7 @@ once (not the first) so a person fixes a form in one pass.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,6 +29,7 @@ from conversations.values import (
     Volume,
 )
 
+PARSED_ANSWERS_KEPT = 4096
 DECISION_INPUTS: tuple[str, ...] = ("volume", "churn", "sla", "customer", "config")
 
 
@@ -71,8 +73,14 @@ class FieldProblem(BaseModel):
         )
 
 
+@lru_cache(maxsize=PARSED_ANSWERS_KEPT)
 def parse_answer(question_id: str, text: str) -> Value | ParseError:
-    """Parse one answer with its question's parser, refusing overlong text or non-text first."""
+    """Parse one answer with its question's parser, refusing overlong text or non-text first.
+
+    Parsing is pure and its results are frozen, so they are kept: a summary
+    re-reads every answer on the record, and the same texts come back turn
+    after turn.
+    """
     refused = too_long(text)
     if refused is not None:
         return refused
