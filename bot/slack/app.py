@@ -210,38 +210,27 @@ class SlackAdapter:
         *,
         require_intake: bool,
     ) -> Outcome | None:
+        """One turn: the service steps the intake, then its replies are posted in the thread."""
         async with self.busy:
-            return await self._turn(client, ref, event, delivery, require_intake=require_intake)
-
-    async def _turn(
-        self,
-        client: AsyncWebClient,
-        ref: IntakeRef,
-        event: Event,
-        delivery: str | None,
-        *,
-        require_intake: bool,
-    ) -> Outcome | None:
-        outcome = await self.service.handle(
-            ref, event, platform_delivery=delivery, require_intake=require_intake
-        )
-        if outcome.duplicate or outcome.ignored:
-            log.info(
-                "slack.skipped",
-                intake=intake_id(ref),
-                duplicate=outcome.duplicate,
-                delivery=delivery,
+            outcome = await self.service.handle(
+                ref, event, platform_delivery=delivery, require_intake=require_intake
             )
-            return None
-        thread = ref.thread or None
-        for message in blocks.to_messages(outcome.replies, intake_id(ref)):
-            await _call(
-                client.chat_postMessage,
-                channel=ref.channel,
-                thread_ts=thread,
-                **message.as_kwargs(),
-            )
-        return outcome
+            if outcome.duplicate or outcome.ignored:
+                log.info(
+                    "slack.skipped",
+                    intake=intake_id(ref),
+                    duplicate=outcome.duplicate,
+                    delivery=delivery,
+                )
+                return None
+            for message in blocks.to_messages(outcome.replies, intake_id(ref)):
+                await _call(
+                    client.chat_postMessage,
+                    channel=ref.channel,
+                    thread_ts=ref.thread or None,
+                    **message.as_kwargs(),
+                )
+            return outcome
 
 
 def _accepted(outcome: Outcome) -> bool:
