@@ -27,7 +27,6 @@ PLATFORM = "console"
 WORKSPACE = "local"
 PROMPT = "> "
 EXIT_OK = 0
-EXIT_FAILED = 1
 
 
 def console_ref(project: str) -> IntakeRef:

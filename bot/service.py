@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -50,7 +49,7 @@ TURN_MARK_TTL_SECONDS = 300
 
 
 def utc_now() -> datetime:
-    """The service's clock; the dialogue itself has none."""
+    """The clock adapters stamp events with; the dialogue itself has none."""
     return datetime.now(UTC)
 
 
@@ -77,7 +76,6 @@ class IntakeService:
     prefix: str
     place_ttl_seconds: int
     delivery_ttl_seconds: int
-    clock: Callable[[], datetime] = utc_now
     max_attempts: int = MAX_ATTEMPTS
     # One lock per intake key, held while a turn loads, steps and saves. It only
     # queues this process's own turns on one intake, so they stop losing
