@@ -15,7 +15,7 @@ from typing import Any
 
 from conversations import messages as msg
 from conversations.answers import parse_answer
-from conversations.events import Choose, Event, Start, Text
+from conversations.events import MENTION, Choose, Event, Start, Text
 from conversations.intake import (
     AnswerRecord,
     DialogueState,
@@ -276,9 +276,9 @@ def _status(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
 
 
 def _person(typed: str) -> str | Mention:
-    """An owner typed as a chat mention becomes a Mention; anything else stays text."""
-    user = owner_user(typed)
-    return Mention(user=user) if user and typed.strip().startswith("<@") else typed
+    """An owner typed as a mention (`events.MENTION`) becomes a Mention; anything else stays text."""
+    match = MENTION.fullmatch(typed.strip())
+    return Mention(user=match.group("id")) if match else typed
 
 
 def _back(intake: Intake, place: Place, argument: str, at: datetime) -> Step:

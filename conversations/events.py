@@ -7,10 +7,13 @@ Time is part of the event because the core has no clock.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+MENTION = re.compile(r"<@(?P<id>[A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 class _Event(BaseModel):
@@ -28,7 +31,12 @@ class Start(_Event):
 
 
 class Text(_Event):
-    """A free-text message: an answer, or a command such as `status` or `edit 3`."""
+    """A free-text message: an answer, or a command such as `status` or `edit 3`.
+
+    A person mentioned in the text is written as `MENTION` below, `<@user id>`
+    (or `<@user id|name>`). That is the core's one mention form: Slack sends it
+    as it is, and any other adapter converts its own mentions to it.
+    """
 
     kind: Literal["text"] = "text"
     text: str

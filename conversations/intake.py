@@ -9,13 +9,13 @@ parsing, so "40GB daily" and "40 GB a day" agree) are reported as conflicts.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 from conversations.answers import Answers, parse_answer
+from conversations.events import MENTION
 from conversations.questions import CATALOG, QUESTIONS
 from conversations.summary import AnswerLine, Conflict, Summary, assess
 from conversations.values import ParseError, Value
@@ -82,14 +82,11 @@ class DialogueState(BaseModel):
     place: Place | None = None
 
 
-_SLACK_MENTION = re.compile(r"^<@(?P<id>[A-Z0-9]+)(?:\|[^>]*)?>$")
-
-
 def owner_user(owner: str | None) -> str | None:
-    """The user id behind an owner as typed: a chat mention (<@U123>) or a plain id/name."""
+    """The user id behind an owner as typed: a mention (see `events.MENTION`) or a plain name."""
     if not owner:
         return None
-    match = _SLACK_MENTION.match(owner.strip())
+    match = MENTION.fullmatch(owner.strip())
     return match.group("id") if match else owner.strip().lstrip("@")
 
 
