@@ -15,7 +15,7 @@ score. No clock, no I/O: the same answers always give the same recommendation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
@@ -136,10 +136,6 @@ def _state_closeness(strategy: Strategy, actual: str) -> float:
     return PARTIAL if strategy.stateful_soft else NONE
 
 
-def _band_text(cells: frozenset[str]) -> str:
-    return msg.OR.join(msg.VOLUME_BANDS[band] for band in VOLUME_ORDER if band in cells)
-
-
 def _ordered_text(order: tuple[str, ...], names: dict[str, str]) -> Callable[[frozenset[str]], str]:
     return lambda cells: msg.OR.join(names[value] for value in order if value in cells)
 
@@ -155,7 +151,7 @@ _COLUMNS: tuple[_Column, ...] = (
             band=a.volume.band.value if a.volume else "",
         ),
         closeness=lambda s, actual: _scale(VOLUME_ORDER, s.volume or frozenset(), actual),
-        describe=_band_text,
+        describe=_ordered_text(VOLUME_ORDER, msg.VOLUME_BANDS),
     ),
     _Column(
         question_id="churn",
@@ -198,28 +194,30 @@ _COLUMNS: tuple[_Column, ...] = (
 _MATCH_NAMES = {FULL: "full", PARTIAL: "partial", NONE: "none"}
 
 
+def _compared(
+    strategy: Strategy, answers: Answers
+) -> Iterator[tuple[_Column, frozenset[str], float]]:
+    """Each column the strategy's row specifies and the answers fill: its cells and closeness."""
+    for column in _COLUMNS:
+        cells = column.cells(strategy)
+        actual = column.actual(answers)
+        if cells is not None and actual is not None:
+            yield column, cells, column.closeness(strategy, actual)
+
+
 def score(strategy: Strategy, answers: Answers) -> float:
     """The strategy's weighted share of matching columns, 0-100 (answered columns only)."""
-    earned = 0.0
-    possible = 0.0
-    for column in _COLUMNS:
-        actual = column.actual(answers)
-        if column.cells(strategy) is None or actual is None:
-            continue
-        possible += column.weight
-        earned += column.weight * column.closeness(strategy, actual)
+    compared = list(_compared(strategy, answers))
+    possible = sum(column.weight for column, _, _ in compared)
+    earned = sum(column.weight * closeness for column, _, closeness in compared)
     return round(100.0 * earned / possible, 1) if possible else 0.0
 
 
 def _reasons(strategy: Strategy, answers: Answers) -> tuple[Reason, ...]:
     """Which answers matched the winning row and which did not."""
     reasons = []
-    for column in _COLUMNS:
-        cells = column.cells(strategy)
-        actual = column.actual(answers)
-        if cells is None or actual is None:
-            continue
-        match = _MATCH_NAMES[column.closeness(strategy, actual)]
+    for column, cells, closeness in _compared(strategy, answers):
+        match = _MATCH_NAMES[closeness]
         answer = column.shown(answers)
         needed = column.describe(cells)
         reasons.append(
@@ -238,20 +236,15 @@ def _reasons(strategy: Strategy, answers: Answers) -> tuple[Reason, ...]:
 
 def _would_need(strategy: Strategy, answers: Answers) -> tuple[str, ...]:
     """The columns that keep an alternative from winning, as changes a person could make."""
-    changes = []
-    for column in _COLUMNS:
-        cells = column.cells(strategy)
-        actual = column.actual(answers)
-        if cells is None or actual is None or column.closeness(strategy, actual) == FULL:
-            continue
-        changes.append(
-            msg.WOULD_NEED.format(
-                title=msg.COLUMN_TITLES[column.question_id],
-                needed=column.describe(cells),
-                answer=column.shown(answers),
-            )
+    return tuple(
+        msg.WOULD_NEED.format(
+            title=msg.COLUMN_TITLES[column.question_id],
+            needed=column.describe(cells),
+            answer=column.shown(answers),
         )
-    return tuple(changes)
+        for column, cells, closeness in _compared(strategy, answers)
+        if closeness != FULL
+    )
 
 
 def compute_for(gb_per_day: float) -> Compute:
