@@ -37,11 +37,11 @@ import time
 import uuid
 from pathlib import Path
 
-from bot.keys import IntakeRef
 from bot.logging_setup import configure_logging
-from bot.redis_client import connect
 from bot.service import IntakeService, utc_now
-from bot.store import StateStore
+from bot.state.keys import IntakeRef
+from bot.state.redis_client import connect
+from bot.state.store import StateStore
 from conversations.events import Start, Text
 from conversations.replies import QuestionReply
 

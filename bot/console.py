@@ -14,12 +14,12 @@ import re
 import sys
 from typing import TextIO
 
-from bot.keys import IntakeRef
 from bot.logging_setup import configure_logging
+from bot.plain_text import render_reply
 from bot.runtime import open_runtime
 from bot.service import IntakeService, utc_now
 from bot.settings import Settings
-from bot.text_render import render_reply
+from bot.state.keys import IntakeRef
 from conversations.events import Start, Text
 from conversations.replies import Reply
 

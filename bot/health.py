@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.store import StateStore
+from bot.state.store import StateStore
 
 
 def add_health_routes(app: web.Application, store: StateStore) -> None:

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.redis_client import RedisHandle, connect
 from bot.service import IntakeService
 from bot.settings import Settings
-from bot.store import StateStore
+from bot.state.redis_client import RedisHandle, connect
+from bot.state.store import StateStore
 
 
 @dataclass(frozen=True, slots=True)

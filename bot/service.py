@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 import structlog
 
 from bot.errors import StaleStateError, StoreError, StoreUnavailableError
-from bot.keys import (
+from bot.state.keys import (
     IntakeRef,
     channel_index_key,
     delivery_key,
@@ -32,7 +32,7 @@ from bot.keys import (
     intake_key,
     place_key,
 )
-from bot.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Write, with_retries
+from bot.state.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Write, with_retries
 from conversations import messages as msg
 from conversations.dialogue import step
 from conversations.events import Event

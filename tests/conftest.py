@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from redis.asyncio import Redis
 
-from bot.embedded_redis import EmbeddedRedis
-from bot.redis_client import connect
-from bot.store import StateStore
+from bot.state.embedded_redis import EmbeddedRedis
+from bot.state.redis_client import connect
+from bot.state.store import StateStore
 from tests.support.redis_servers import EMBEDDED, backends, delete_prefix, unique_prefix
 
 

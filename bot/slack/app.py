@@ -21,12 +21,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.keys import IntakeRef
 from bot.service import IntakeService, Outcome, utc_now
 from bot.settings import Settings
 from bot.slack import blocks, kit
 from bot.slack.blocks import SlackMessage
 from bot.slack.limits import escape_mrkdwn
+from bot.state.keys import IntakeRef
 from conversations import messages as msg
 from conversations.events import Choose, Event, Start, Text
 from conversations.replies import Notice, Tone

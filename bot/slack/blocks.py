@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.plain_text import rating
 from bot.slack.kit import Block, actions, button, context, divider, header, section
 from bot.slack.limits import (
     MAX_BLOCKS_PER_MESSAGE,
@@ -19,7 +20,6 @@ from bot.slack.limits import (
     escape_mrkdwn,
     truncate,
 )
-from bot.text_render import rating
 from conversations import messages as msg
 from conversations.questions import QUESTIONS, question_number
 from conversations.replies import Notice, QuestionReply, Reask, Reply, SummaryReply

@@ -33,7 +33,7 @@ from bot.logging_setup import configure_logging
 from bot.runtime import open_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.store import StateStore
+from bot.state.store import StateStore
 
 log = structlog.get_logger(__name__)
 

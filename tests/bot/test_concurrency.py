@@ -29,11 +29,11 @@ from typing import Any
 import pytest
 import redis
 
-from bot.keys import IntakeRef, intake_key
 from bot.logging_setup import configure_logging
-from bot.redis_client import RedisHandle, connect
 from bot.service import IntakeService
-from bot.store import StateStore
+from bot.state.keys import IntakeRef, intake_key
+from bot.state.redis_client import RedisHandle, connect
+from bot.state.store import StateStore
 from conversations import messages as msg
 from conversations.events import Choose, Start
 from conversations.intake import Intake

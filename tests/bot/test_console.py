@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from bot.console import console_ref, run_intake
-from bot.embedded_redis import EmbeddedRedis
-from bot.keys import IntakeRef
-from bot.redis_client import connect
+from bot.plain_text import render_reply
 from bot.service import IntakeService
-from bot.store import StateStore
-from bot.text_render import render_reply
+from bot.state.embedded_redis import EmbeddedRedis
+from bot.state.keys import IntakeRef
+from bot.state.redis_client import connect
+from bot.state.store import StateStore
 from conversations import messages as msg
 from conversations.intake import IntakeStatus
 from conversations.questions import QUESTIONS

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.keys import (
+from bot.state.keys import (
     IntakeRef,
     channel_index_key,
     channel_tag,

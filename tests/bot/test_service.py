@@ -19,10 +19,10 @@ from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
 from bot.errors import StaleStateError, StoreUnavailableError
-from bot.keys import IntakeRef, channel_index_key, intake_delivery_key, intake_key, place_key
-from bot.redis_client import connect
 from bot.service import IntakeService, Outcome
-from bot.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Versioned, Write
+from bot.state.keys import IntakeRef, channel_index_key, intake_delivery_key, intake_key, place_key
+from bot.state.redis_client import connect
+from bot.state.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Versioned, Write
 from conversations import messages as msg
 from conversations.events import Choose, Event, Start, Text
 from conversations.intake import IntakeStatus

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from bot.errors import ConfigurationError, StaleStateError, StoreError, StoreUnavailableError
-from bot.keys import (
+from bot.state.keys import (
     IntakeRef,
     channel_index_key,
     delivery_key,
@@ -26,8 +26,8 @@ from bot.keys import (
     intake_key,
     place_key,
 )
-from bot.redis_client import connect, redact_url
-from bot.store import (
+from bot.state.redis_client import connect, redact_url
+from bot.state.store import (
     DeliveryMark,
     IndexEntry,
     StateStore,

@@ -26,7 +26,7 @@ service follows::
 A delivery mark rides in the same script: a repeated delivery changes nothing
 and reports ``duplicate``, and a delivery is never marked without the state it
 produced. All keys of one script must share a Redis Cluster slot, which the
-keys from ``bot.keys`` for one channel do; ``save_all`` refuses others early
+keys from ``bot.state.keys`` for one channel do; ``save_all`` refuses others early
 rather than failing only in production on a Cluster.
 
 Every Redis connection failure or timeout surfaces as ``StoreUnavailableError``
@@ -51,7 +51,7 @@ from redis.exceptions import ReadOnlyError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import StaleStateError, StoreError, StoreUnavailableError
-from bot.keys import cluster_slot
+from bot.state.keys import cluster_slot
 
 log = structlog.get_logger(__name__)
 
@@ -319,7 +319,7 @@ class StateStore:
         if len({cluster_slot(k) for k in keys}) > 1:
             raise ValueError(
                 f"save_all keys span several Redis Cluster slots: {sorted(keys)}; "
-                "derive them from one channel with bot.keys"
+                "derive them from one channel with bot.state.keys"
             )
         for write in writes:
             if write.expected_version is not None and write.expected_version < 1:

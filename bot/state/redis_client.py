@@ -25,8 +25,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.embedded_redis import EmbeddedRedis
 from bot.errors import ConfigurationError
+from bot.state.embedded_redis import EmbeddedRedis
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
 _HEALTH_CHECK_SECONDS = 30
