@@ -38,8 +38,8 @@ import uuid
 from pathlib import Path
 
 from bot.logging_setup import configure_logging
+from bot.ports import IntakeRef, TurnStatus
 from bot.service import IntakeService, utc_now
-from bot.state.keys import IntakeRef
 from bot.state.redis_client import connect
 from bot.state.store import StateStore
 from conversations.events import Start, Text
@@ -91,9 +91,9 @@ async def person(
         )
         budget[0] -= 1
         started = time.perf_counter()
-        outcome = await service.handle(ref, event)
+        outcome = await service.take_turn(ref, event)
         latencies.append(time.perf_counter() - started)
-        if not outcome.saved:
+        if outcome.status is not TurnStatus.APPLIED:
             raise RuntimeError(f"turn not saved: {outcome.replies}")
         asked = [r for r in outcome.replies if isinstance(r, QuestionReply)]
         current = asked[-1].question_id if asked else None

@@ -61,7 +61,7 @@ def run_decide(source: TextIO | BinaryIO, out: TextIO, err: TextIO) -> int:
     """
     from conversations import messages as msg
     from conversations.answers import read_answers
-    from conversations.summary import assess
+    from conversations.assessment import assess
 
     try:
         data = source.read()

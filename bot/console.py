@@ -1,9 +1,11 @@
 """The terminal adapter: an intake over standard input and output.
 
 Interactive, it prompts; piped, it reads one answer a line and prints plain
-lines, so `printf '...' | intake-bot console` runs a whole intake. It goes
-through the same service and store as the chat adapters, so restarting the
-command resumes the unfinished intake for the same project.
+lines, so `printf '...' | intake-bot console` runs a whole intake. Like the
+chat adapters it hands each line to `IntakeService.receive` as a direct
+conversation and implements the outbound port by printing (`ConsoleOutbound`),
+so restarting the command resumes the unfinished intake for the same project.
+A typed `@name` is a mention of the person logged in as `name`.
 """
 
 from __future__ import annotations
@@ -12,21 +14,26 @@ import asyncio
 import getpass
 import re
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TextIO
 
 from bot.logging_setup import configure_logging
-from bot.plain_text import render_reply
+from bot.plain_text import render_replies
+from bot.ports import Inbound, IntakeRef, Where
 from bot.runtime import open_runtime
 from bot.service import IntakeService, utc_now
 from bot.settings import Settings
-from bot.state.keys import IntakeRef
 from conversations.events import Start, Text
+from conversations.intake import IntakeStatus
+from conversations.people import Person
 from conversations.replies import Reply
 
 PLATFORM = "console"
 WORKSPACE = "local"
 PROMPT = "> "
 EXIT_OK = 0
+_MENTION = re.compile(r"(?<![\w@])@(?P<id>[A-Za-z0-9_][A-Za-z0-9_.-]*)")
 
 
 def console_ref(project: str) -> IntakeRef:
@@ -35,10 +42,27 @@ def console_ref(project: str) -> IntakeRef:
     return IntakeRef(platform=PLATFORM, workspace=WORKSPACE, channel=slug, thread="")
 
 
-def _show(replies: list[Reply], out: TextIO) -> None:
-    for reply in replies:
-        out.write(render_reply(reply) + "\n\n")
-    out.flush()
+@dataclass(frozen=True, slots=True)
+class ConsoleOutbound:
+    """The outbound port on a terminal: every reply is printed, in order."""
+
+    out: TextIO
+    start_command: str | None = None
+
+    async def post(
+        self, where: IntakeRef, replies: Sequence[Reply], *, only_for: str | None = None
+    ) -> IntakeRef | None:
+        """Print the replies; the terminal has one reader, so `only_for` changes nothing."""
+        del only_for
+        self.out.write(render_replies(replies) + "\n\n")
+        self.out.flush()
+        return where
+
+
+def typed_event(user: str, text: str) -> Text:
+    """A typed line, each `@login` in it a mention of that person."""
+    mentions = tuple(Person(id=match.group("id")) for match in _MENTION.finditer(text))
+    return Text(user=user, at=utc_now(), text=text, mentions=mentions)
 
 
 async def run_intake(
@@ -52,8 +76,9 @@ async def run_intake(
 ) -> int:
     """Start or resume the intake, then feed it one line at a time until input ends."""
     ref = console_ref(project)
-    outcome = await service.handle(ref, Start(user=user, at=utc_now(), project=project))
-    _show(outcome.replies, out)
+    outbound = ConsoleOutbound(out)
+    start = Start(user=user, at=utc_now(), project=project)
+    await service.receive(Inbound(ref, start, Where.DIRECT), outbound)
     while True:
         if interactive:
             out.write(PROMPT)
@@ -64,10 +89,11 @@ async def run_intake(
         text = line.rstrip("\n")
         if not text.strip():
             continue
-        outcome = await service.handle(ref, Text(user=user, at=utc_now(), text=text))
-        _show(outcome.replies, out)
+        outcome = await service.receive(
+            Inbound(ref, typed_event(user, text), Where.DIRECT), outbound
+        )
         state = outcome.state
-        if state is not None and state.intake is not None and state.intake.status == "cancelled":
+        if state and state.intake and state.intake.status is IntakeStatus.CANCELLED:
             break
     return EXIT_OK
 

@@ -1,28 +1,37 @@
 """Neutral replies -> plain text, for the terminal and for chat notification fallbacks.
 
-Plain text has no markup to escape, so people's words are shown as typed;
-the chat adapters escape before they reuse any of this.
+Plain text has no markup to escape, so people's words are shown as typed and
+the core's markup is stripped (`markup.strip`): no stray `*` or backtick
+reaches the terminal. People show as their names, else their ids. The chat
+adapters escape before they reuse any of this.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from conversations import messages as msg
+from conversations.markup import strip
+from conversations.people import Owner, Person
 from conversations.replies import Notice, QuestionReply, Reask, Reply, SummaryReply
 from conversations.strategies import ReportCard
 from conversations.summary import Summary
 
-Mentioner = Callable[[str], str]
+Mentioner = Callable[[Person], str]
 
 
-def _plain(text: str) -> str:
+def _as_typed(text: str) -> str:
     return text
 
 
-def render_notice(notice: Notice, mention: Mentioner) -> str:
+def by_label(person: Person) -> str:
+    """A person in plain text: their name, else their id."""
+    return person.label
+
+
+def render_notice(notice: Notice, mention: Mentioner = by_label) -> str:
     """A notice with its parameters filled in as typed."""
-    return notice.render(_plain, mention)
+    return notice.fill(strip(notice.template), _as_typed, mention)
 
 
 def render_question(question: QuestionReply) -> str:
@@ -34,7 +43,7 @@ def render_question(question: QuestionReply) -> str:
         lines.append(f"  {msg.LABEL_CHOICES}: {choices}")
     lines.append(f"  {msg.LABEL_EXAMPLES}: " + "; ".join(question.examples))
     if question.optional:
-        lines.append(f"  {msg.OPTIONAL_HINT}")
+        lines.append(f"  {strip(msg.OPTIONAL_HINT)}")
     if question.current_answer:
         lines.append(f"  {msg.LABEL_CURRENT_ANSWER}: {question.current_answer}")
     return "\n".join(lines)
@@ -42,8 +51,8 @@ def render_question(question: QuestionReply) -> str:
 
 def render_reask(reask: Reask) -> str:
     """Quote the answer, say what was wrong and what is expected."""
-    return f'"{reask.quoted[:200]}": ' + msg.REASK.format(
-        problem=reask.problem, expected=reask.expected, example=reask.example
+    return f'"{reask.quoted[:200]}": ' + strip(
+        msg.REASK.format(problem=reask.problem, expected=reask.expected, example=reask.example)
     )
 
 
@@ -65,9 +74,7 @@ def render_summary(summary: Summary, mention: Mentioner) -> str:
         "=" * 60,
         msg.SUMMARY_TITLE.format(project=summary.project),
         "=" * 60,
-        msg.SUMMARY_RECOMMENDATION.format(strategy=a.label, score=a.scores[a.strategy]).replace(
-            "*", ""
-        ),
+        strip(msg.SUMMARY_RECOMMENDATION).format(strategy=a.label, score=a.scores[a.strategy]),
         f"{msg.LABEL_REPORT_CARD}: " + report_card_line(a.report_card),
     ]
     if a.report_card.note:
@@ -89,24 +96,46 @@ def render_summary(summary: Summary, mention: Mentioner) -> str:
     lines.append("")
     lines.append(f"{msg.LABEL_RISKS}:" if a.risks else f"{msg.LABEL_RISKS}: {msg.NO_RISKS}")
     for risk in a.risks:
-        lines.append(f"  - [{risk.severity.value}] {risk.message}")
-        lines.append(f"    {msg.LABEL_WHAT_TO_DO}: {risk.action}")
+        lines.append(f"  - [{risk.severity.value}] {strip(risk.message)}")
+        lines.append(f"    {msg.LABEL_WHAT_TO_DO}: {strip(risk.action)}")
     if summary.conflicts:
         lines.append("")
         lines.append(f"{msg.LABEL_CONFLICTS}:")
         for conflict in summary.conflicts:
-            given = "; ".join(f"{mention(line.by)}: {line.text}" for line in conflict.answers)
+            given = "; ".join(
+                f"{mention(Person(id=line.by))}: {line.text}" for line in conflict.answers
+            )
             using = msg.CONFLICT_USING.format(answer=repr(conflict.used.text))
             lines.append(f"  - {conflict.title}: {given} ({using})")
     if summary.open_questions:
         lines.append("")
         lines.append(f"{msg.LABEL_OPEN_QUESTIONS}: " + ", ".join(summary.open_questions))
     lines.append("")
-    lines.append(f"{msg.LABEL_OWNER}: " + (summary.owner or msg.SUMMARY_NO_OWNER))
+    lines.append(f"{msg.LABEL_OWNER}: " + _owner(summary.owner, mention))
     return "\n".join(lines)
 
 
-def render_reply(reply: Reply, mention: Mentioner = _plain) -> str:
+def _owner(owner: Owner | None, mention: Mentioner) -> str:
+    if owner is None:
+        return msg.SUMMARY_NO_OWNER
+    return mention(owner) if isinstance(owner, Person) else owner
+
+
+def render_replies(replies: Sequence[Reply], mention: Mentioner = by_label) -> str:
+    """One turn's replies as text: notices in a row read as one paragraph, blocks apart."""
+    parts: list[str] = []
+    previous: Reply | None = None
+    for reply in replies:
+        text = render_reply(reply, mention)
+        if isinstance(reply, Notice) and isinstance(previous, Notice):
+            parts[-1] += "\n" + text
+        else:
+            parts.append(text)
+        previous = reply
+    return "\n\n".join(parts)
+
+
+def render_reply(reply: Reply, mention: Mentioner = by_label) -> str:
     """Any reply as text."""
     if isinstance(reply, Notice):
         return render_notice(reply, mention)

@@ -1,6 +1,10 @@
-"""The one use-case layer every adapter calls: load, step, save, reply.
+"""The inbound port: the one use-case layer every front end calls.
 
-An adapter hands over a neutral event for one intake; the service loads the
+A front end hands `receive` one `Inbound` and the `Outbound` it posts
+through; the service decides what the event means where it was written
+(`opening` a thread from a channel, a turn in a thread or a direct
+conversation), works on at most `TURNS_AT_ONCE` turns at a time, and posts
+the replies. For one turn (`take_turn`) it loads the
 intake and the person's place in one round trip, runs the pure dialogue, and
 writes both back in one atomic compare-and-set together with a delivery mark.
 So a lost race is retried from fresh state, a repeated delivery is recognised
@@ -22,10 +26,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
+from structlog.contextvars import bound_contextvars
 
 from bot.errors import StaleStateError, StoreError, StoreUnavailableError
+from bot.ports import Inbound, IntakeRef, Outbound, Outcome, TurnStatus, Where
 from bot.state.keys import (
-    IntakeRef,
     channel_index_key,
     delivery_key,
     intake_delivery_key,
@@ -34,10 +39,12 @@ from bot.state.keys import (
 )
 from bot.state.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Write, with_retries
 from conversations import messages as msg
-from conversations.dialogue import step
-from conversations.events import Event
-from conversations.intake import DialogueState, Intake, Place
-from conversations.replies import Notice, Reply, Tone
+from conversations.dialogue import opening, read_start, step
+from conversations.events import Event, Start, Text
+from conversations.intake import AnswerRecord, DialogueState, Intake, Place, new_answer
+from conversations.messages import ROOT_MESSAGE
+from conversations.people import Person
+from conversations.replies import Notice, Tone
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +53,9 @@ MAX_ATTEMPTS = 30
 RETRY_BACKOFF_SECONDS = 0.001
 # A turn without a platform delivery id is marked only long enough to settle its own save.
 TURN_MARK_TTL_SECONDS = 300
+# Turns worked on at once in one process. Turns beyond this wait parked, not runnable,
+# so under load the event loop keeps answering the platform's requests (acks) promptly.
+TURNS_AT_ONCE = 8
 
 
 def utc_now() -> datetime:
@@ -53,19 +63,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What happened to one event: the replies to show, and whether it was new and saved."""
-
-    replies: list[Reply] = field(default_factory=list)
-    duplicate: bool = False
-    ignored: bool = False
-    saved: bool = True
-    state: DialogueState | None = None
-
-
 def _refusal(template: str) -> Outcome:
-    return Outcome(replies=[Notice(template=template, tone=Tone.PROBLEM)], saved=False)
+    return Outcome(
+        status=TurnStatus.REFUSED, replies=(Notice(template=template, tone=Tone.PROBLEM),)
+    )
 
 
 @dataclass(slots=True)
@@ -84,16 +85,69 @@ class IntakeService:
     _turns: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary, init=False, repr=False
     )
+    _busy: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(TURNS_AT_ONCE), init=False, repr=False
+    )
 
-    async def handle(
+    async def receive(self, inbound: Inbound, outbound: Outbound) -> Outcome:
+        """The front ends' one entry: apply what a person did, and post the replies."""
+        with bound_contextvars(platform=inbound.ref.platform, delivery=inbound.delivery):
+            async with self._busy:
+                outcome = await self._route(inbound, outbound)
+            if outcome.status in (TurnStatus.DUPLICATE, TurnStatus.IGNORED):
+                log.info("turn.skipped", status=outcome.status.value)
+            return outcome
+
+    async def _route(self, inbound: Inbound, outbound: Outbound) -> Outcome:
+        ref, event = inbound.ref, inbound.event
+        if inbound.where is Where.CHANNEL and isinstance(event, Start | Text):
+            wanted = opening(event, outbound.start_command)
+            if isinstance(wanted, Start):
+                return await self._open_thread(inbound, wanted, outbound)
+            await outbound.post(ref, wanted, only_for=event.user)
+            return Outcome(status=TurnStatus.APPLIED, ref=ref, replies=tuple(wanted))
+        if inbound.where is Where.DIRECT and isinstance(event, Text):
+            event = read_start(event) or event
+        outcome = await self.take_turn(
+            ref,
+            event,
+            delivery=inbound.delivery,
+            require_intake=inbound.where is Where.THREAD,
+        )
+        if outcome.replies and outcome.status in (TurnStatus.APPLIED, TurnStatus.REFUSED):
+            await outbound.post(ref, outcome.replies)
+        return outcome
+
+    async def _open_thread(self, inbound: Inbound, start: Start, outbound: Outbound) -> Outcome:
+        """Post the intake's root message in the channel, then start the intake in its thread.
+
+        The delivery is claimed first, so a retried command posts one root, not two.
+        """
+        if inbound.delivery and not await self._claim_delivery(
+            inbound.ref.platform, inbound.delivery
+        ):
+            return Outcome(status=TurnStatus.DUPLICATE, ref=inbound.ref)
+        root = Notice(
+            template=ROOT_MESSAGE,
+            params={"project": " ".join(start.project.split()), "user": Person(id=start.user)},
+        )
+        thread = await outbound.post(inbound.ref, [root])
+        if thread is None:
+            return Outcome(status=TurnStatus.REFUSED, ref=inbound.ref)
+        outcome = await self.take_turn(thread, start, delivery=inbound.delivery)
+        if outcome.replies:
+            await outbound.post(thread, outcome.replies)
+        return outcome
+
+    async def take_turn(
         self,
         ref: IntakeRef,
         event: Event,
         *,
-        platform_delivery: str | None = None,
+        delivery: str | None = None,
         require_intake: bool = False,
     ) -> Outcome:
-        """Apply one event; a repeated `platform_delivery` id is applied once only.
+        """Step one intake and save the result, posting nothing; a repeated `delivery` counts once.
 
         With `require_intake`, an event for a thread that holds no intake is
         ignored without a reply: most thread replies in a channel are not ours.
@@ -101,25 +155,26 @@ class IntakeService:
         keys = (intake_key(ref, self.prefix), place_key(ref, event.user, self.prefix))
         token = uuid.uuid4().hex
         mark = DeliveryMark(
-            key=intake_delivery_key(ref, platform_delivery or f"turn:{token}", self.prefix),
-            ttl_seconds=self.delivery_ttl_seconds if platform_delivery else TURN_MARK_TTL_SECONDS,
+            key=intake_delivery_key(ref, delivery or f"turn:{token}", self.prefix),
+            ttl_seconds=self.delivery_ttl_seconds if delivery else TURN_MARK_TTL_SECONDS,
             token=token,
         )
         turn = self._turns.setdefault(keys[0], asyncio.Lock())
         try:
-            async with turn:
-                return await with_retries(
-                    lambda: self._attempt(
-                        ref,
-                        event,
-                        keys,
-                        mark,
-                        require_intake=require_intake,
-                        platform=bool(platform_delivery),
-                    ),
-                    attempts=self.max_attempts,
-                    backoff_seconds=RETRY_BACKOFF_SECONDS,
-                )
+            with bound_contextvars(intake=keys[0]):
+                async with turn:
+                    return await with_retries(
+                        lambda: self._attempt(
+                            ref,
+                            event,
+                            keys,
+                            mark,
+                            require_intake=require_intake,
+                            platform=bool(delivery),
+                        ),
+                        attempts=self.max_attempts,
+                        backoff_seconds=RETRY_BACKOFF_SECONDS,
+                    )
         except StaleStateError:
             log.warning(
                 "intake.gave_up_after_conflicts", intake=keys[0], attempts=self.max_attempts
@@ -147,7 +202,7 @@ class IntakeService:
             [(intake_k, Intake), (place_k, Place)]
         )
         if loaded_intake is None and require_intake:
-            return Outcome(ignored=True, saved=False)
+            return Outcome(status=TurnStatus.IGNORED, ref=ref)
         before = DialogueState(
             intake=loaded_intake.value if loaded_intake else None,
             place=loaded_place.value if loaded_place else None,
@@ -179,12 +234,19 @@ class IntakeService:
                 key=channel_index_key(ref.platform, ref.workspace, ref.channel, self.prefix),
                 member=intake_k,
             )
+        applied = Outcome(
+            status=TurnStatus.APPLIED,
+            ref=ref,
+            replies=tuple(replies),
+            answered=_question_of(new_answer(before.intake, after.intake)),
+            state=after,
+        )
         if not writes and not platform:
-            return Outcome(replies=replies, state=after)  # nothing to save, nothing to repeat
+            return applied  # nothing to save, nothing to repeat
         result = await self._save(writes, mark, index)
         if result.duplicate and result.first_token != mark.token:
-            return Outcome(duplicate=True, saved=False)
-        return Outcome(replies=replies, state=after)
+            return Outcome(status=TurnStatus.DUPLICATE, ref=ref)
+        return applied
 
     async def _save(
         self, writes: list[Write], mark: DeliveryMark, index: IndexEntry | None
@@ -202,7 +264,7 @@ class IntakeService:
             log.info("intake.save_unconfirmed", key=mark.key)
             return await self.store.save_all(writes, delivery=mark, index=index)
 
-    async def claim_delivery(self, platform: str, delivery_id: str) -> bool:
+    async def _claim_delivery(self, platform: str, delivery_id: str) -> bool:
         """True the first time a delivery is seen, for side effects that come before any state.
 
         When Redis cannot say, the delivery is treated as new: the step that
@@ -225,3 +287,7 @@ class IntakeService:
             intake=loaded_intake.value if loaded_intake else None,
             place=loaded_place.value if loaded_place else None,
         )
+
+
+def _question_of(record: AnswerRecord | None) -> str | None:
+    return record.question_id if record else None

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict
-
 from conversations import messages as msg
+from conversations.frozen import Frozen
 from conversations.parsing import is_text, too_long
 from conversations.questions import QUESTIONS
 from conversations.values import (
@@ -33,10 +32,8 @@ PARSED_ANSWERS_KEPT = 4096
 DECISION_INPUTS: tuple[str, ...] = ("volume", "churn", "sla", "customer", "config")
 
 
-class Answers(BaseModel):
+class Answers(Frozen):
     """Typed answers by question id; None where nobody answered."""
-
-    model_config = ConfigDict(frozen=True)
 
     volume: Volume | None = None
     stakeholders: Stakeholders | None = None
@@ -53,10 +50,8 @@ class Answers(BaseModel):
         return tuple(qid for qid in DECISION_INPUTS if getattr(self, qid) is None)
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(Frozen):
     """One bad field of a set of answers: enough to fix it without asking again."""
-
-    model_config = ConfigDict(frozen=True)
 
     field: str
     value: str

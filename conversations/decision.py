@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
-
 from conversations import messages as msg
 from conversations.answers import Answers
+from conversations.frozen import Frozen
 from conversations.strategies import STRATEGIES, ReportCard, Strategy, StrategyId, simplicity_key
 from conversations.values import (
     HIGH_BAND_LIMIT_GB,
@@ -45,10 +44,8 @@ CUSTOMER_AFFINITY: dict[frozenset[str], float] = {
 }
 
 
-class Reason(BaseModel):
+class Reason(Frozen):
     """How one answer compared with the winning row of the decision table."""
-
-    model_config = ConfigDict(frozen=True)
 
     question_id: str
     answer: str
@@ -57,10 +54,8 @@ class Reason(BaseModel):
     text: str
 
 
-class Alternative(BaseModel):
+class Alternative(Frozen):
     """A strategy that did not win, and what would have to change for it to win."""
-
-    model_config = ConfigDict(frozen=True)
 
     strategy: StrategyId
     label: str
@@ -68,20 +63,16 @@ class Alternative(BaseModel):
     would_need: tuple[str, ...]
 
 
-class Compute(BaseModel):
+class Compute(Frozen):
     """The guide's workload sizing for the daily volume."""
-
-    model_config = ConfigDict(frozen=True)
 
     workload: str
     tool: str
     infrastructure: str
 
 
-class Recommendation(BaseModel):
+class Recommendation(Frozen):
     """The engine's answer: everything a card needs, serialisable as JSON."""
-
-    model_config = ConfigDict(frozen=True)
 
     strategy: StrategyId
     label: str

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from conversations import messages as msg
 from conversations.answers import parse_answer
-from conversations.events import MENTION, Choose, Event, Start, Text
+from conversations.events import Choose, Event, Start, Text
 from conversations.intake import (
     AnswerRecord,
     DialogueState,
@@ -24,27 +25,55 @@ from conversations.intake import (
     Place,
     conflicting,
     next_question,
-    owner_user,
     summarise,
     typed_answers,
     used_answer,
 )
 from conversations.parsing import MAX_ANSWER_CHARS
+from conversations.people import Owner, Person, owner_id
 from conversations.questions import CATALOG, QUESTIONS, find_question, question_number
 from conversations.replies import (
     ChoiceButton,
-    Mention,
+    Joined,
     Notice,
+    Param,
     QuestionReply,
     Reask,
     Reply,
     SummaryReply,
     Tone,
 )
+from conversations.summary import baseline_of
 from conversations.values import ParseError
 
 Step = tuple[DialogueState, list[Reply]]
 MAX_PROJECT_CHARS = 150
+START_WORD = "start"
+_START = re.compile(rf"^\s*{START_WORD}\b\s*(?P<project>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def read_start(event: Text) -> Start | None:
+    """`start <project>` typed where a new intake can begin (a channel, a direct message)."""
+    match = _START.match(event.text)
+    if match is None:
+        return None
+    return Start(user=event.user, at=event.at, project=match.group("project"))
+
+
+def opening(event: Start | Text, start_command: str | None = None) -> Start | list[Reply]:
+    """What a message to the bot outside any intake asks for: an intake, or how to start one.
+
+    `start_command` is the front end's own command for starting (Slack's
+    `/intake`), named in the help where there is one.
+    """
+    start = event if isinstance(event, Start) else read_start(event)
+    if start is None:
+        if start_command:
+            return [_notice(msg.START_HELP_WITH_COMMAND, command=start_command)]
+        return [_notice(msg.START_HELP)]
+    if not start.project.strip():
+        return [_notice(msg.NEED_PROJECT_NAME, Tone.PROBLEM, command=start.command)]
+    return start
 
 
 def ask(question_id: str, user: str, current_answer: str | None = None) -> QuestionReply:
@@ -62,12 +91,12 @@ def ask(question_id: str, user: str, current_answer: str | None = None) -> Quest
             ChoiceButton(id=choice.id, label=choice.label) for choice in question.choices
         ),
         optional=not question.required,
-        to_user=user,
+        to_user=Person(id=user),
         current_answer=current_answer,
     )
 
 
-def _notice(template: str, tone: Tone = Tone.INFO, **params: str | int | Mention) -> Notice:
+def _notice(template: str, tone: Tone = Tone.INFO, **params: Param) -> Notice:
     return Notice(template=template, params=params, tone=tone)
 
 
@@ -79,10 +108,10 @@ def _start(state: DialogueState, event: Start) -> Step:
         replies: list[Reply] = [_notice(msg.INTAKE_ALREADY_OPEN, project=intake.project)]
         return state.model_copy(update={"place": place}), replies + _prompt(intake, place)
     if not project:
-        return state, [_notice(msg.NEED_PROJECT_NAME, Tone.PROBLEM)]
+        return state, [_notice(msg.NEED_PROJECT_NAME, Tone.PROBLEM, command=event.command)]
     intake = Intake(project=project, started_by=event.user, started_at=event.at)
     place = Place(user=event.user, current=CATALOG[0].id, intake_started_at=event.at)
-    started = _notice(msg.INTAKE_STARTED, project=project, user=Mention(user=event.user))
+    started = _notice(msg.INTAKE_STARTED, project=project, user=Person(id=event.user))
     return DialogueState(intake=intake, place=place), [started, ask(CATALOG[0].id, event.user)]
 
 
@@ -129,14 +158,14 @@ def _text(state: DialogueState, event: Text) -> Step:
     word, _, argument = event.text.strip().partition(" ")
     word, argument = word.lower(), argument.strip()
     command = COMMANDS.get(word)
-    if command is not None and ARGUMENTS.get(word, _no_argument)(argument):
-        return command(intake, place, argument, event.at)
-    if word in TAKES_ARGUMENT and not argument:
+    if command is not None and command.accepts(argument):
+        return command.run(Turn(intake=intake, place=place, argument=argument, event=event))
+    if command is not None and command.missing is not None and not argument:
         # A bare `edit` or `owner` is a command missing its argument, never an answer.
-        hint = _notice(TAKES_ARGUMENT[word], Tone.PROBLEM)
+        hint = _notice(command.missing, Tone.PROBLEM)
         return DialogueState(intake=intake, place=place), [hint, *_prompt(intake, place)]
     greeting: list[Reply] = (
-        [_notice(msg.INTAKE_JOINED, user=Mention(user=event.user), project=intake.project)]
+        [_notice(msg.INTAKE_JOINED, user=Person(id=event.user), project=intake.project)]
         if state.place is None
         else []
     )
@@ -166,7 +195,7 @@ def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datet
             problem=parsed.problem,
             expected=parsed.expected,
             example=parsed.example,
-            to_user=place.user,
+            to_user=Person(id=place.user),
         )
         return DialogueState(intake=intake, place=place), [reask]
     record = AnswerRecord(question_id=question_id, text=text.strip(), by=place.user, at=at)
@@ -188,10 +217,8 @@ def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datet
 
 def _conflict_notice(title: str, value: str, others: list[str]) -> Notice:
     """ "Saved; these people answered differently", each of them shown as a mention."""
-    names = {f"other{index}": Mention(user=user) for index, user in enumerate(others)}
-    template = msg.SAVED_CONFLICT.replace("{others}", ", ".join(f"{{{name}}}" for name in names))
-    params: dict[str, str | int | Mention] = {"question": title, "value": value, **names}
-    return Notice(template=template, params=params, tone=Tone.SAVED)
+    people = Joined(items=tuple(Person(id=user) for user in others))
+    return _notice(msg.SAVED_CONFLICT, Tone.SAVED, question=title, value=value, others=people)
 
 
 def _advance(intake: Intake, place: Place, after: str, replies: list[Reply], at: datetime) -> Step:
@@ -217,179 +244,167 @@ def _summary(intake: Intake, at: datetime) -> tuple[Intake, list[Reply]]:
         missing = [question.title for question in CATALOG if question.id in missing_ids]
         return intake, [_notice(msg.NOT_READY, missing=", ".join(missing))]
     if intake.baseline is None:
-        intake = intake.model_copy(update={"baseline": summary})
+        intake = intake.model_copy(update={"baseline": baseline_of(summary)})
     return intake, [SummaryReply(summary=summary)]
 
 
-Command = Callable[[Intake, Place, str, datetime], Step]
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a command works on: the open intake, the person's place, what followed its name."""
+
+    intake: Intake
+    place: Place
+    argument: str
+    event: Text
+
+    @property
+    def at(self) -> datetime:
+        """When the command was given."""
+        return self.event.at
+
+    def unchanged(self, *replies: Reply) -> Step:
+        """The state as it was, with these replies."""
+        return DialogueState(intake=self.intake, place=self.place), list(replies)
 
 
-def _help(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
-    del argument, at
-    return DialogueState(intake=intake, place=place), [_notice(msg.HELP), *_prompt(intake, place)]
+def _help(turn: Turn) -> Step:
+    return turn.unchanged(_notice(msg.HELP), *_prompt(turn.intake, turn.place))
 
 
-def _status(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
-    del argument, at
-    lines = [msg.STATUS_HEADER]
-    params: dict[str, str | int | Mention] = {
-        "project": intake.project,
-        "answered": sum(1 for q in CATALOG if used_answer(intake, q.id)),
-        "total": len(CATALOG),
-    }
+def _status(turn: Turn) -> Step:
+    intake, place = turn.intake, turn.place
+    answered = sum(1 for q in CATALOG if used_answer(intake, q.id))
+    lines = [
+        _notice(msg.STATUS_HEADER, project=intake.project, answered=answered, total=len(CATALOG))
+    ]
     for number, question in enumerate(CATALOG, start=1):
-        record = used_answer(intake, question.id)
-        key = f"q{number}"
-        params[f"{key}_title"] = question.title
-        if record is not None:
-            line = msg.STATUS_LINE_ANSWERED.replace("{question}", f"{{{key}_title}}")
-            lines.append(line.replace("{value}", f"{{{key}_value}}").replace("{n}", str(number)))
-            params[f"{key}_value"] = record.text
-            disagreeing = conflicting(intake, question.id)
-            if disagreeing:
-                lines[-1] += msg.STATUS_CONFLICT.replace("{answers}", f"{{{key}_conflict}}")
-                params[f"{key}_conflict"] = " / ".join(r.text for r in disagreeing)
-        else:
-            template = (
-                msg.STATUS_LINE_SKIPPED
-                if question.id in intake.skipped
-                else msg.STATUS_LINE_MISSING
-            )
-            lines.append(
-                template.replace("{question}", f"{{{key}_title}}").replace("{n}", str(number))
-            )
+        lines.append(_status_line(intake, number, question.id))
     if intake.owner:
-        lines.append(msg.STATUS_OWNER)
-        params["owner"] = _person(intake.owner)
+        lines.append(_notice(msg.STATUS_OWNER, owner=intake.owner))
     else:
-        lines.append(msg.STATUS_NO_OWNER)
+        lines.append(_notice(msg.STATUS_NO_OWNER))
     if place.current is not None:
+        current = QUESTIONS[place.current]
         lines.append(
-            msg.STATUS_YOUR_QUESTION.replace("{n}", str(question_number(place.current))).replace(
-                "{question}", "{current_title}"
+            _notice(
+                msg.STATUS_YOUR_QUESTION,
+                n=question_number(current.id),
+                question=current.title,
             )
         )
-        params["current_title"] = QUESTIONS[place.current].title
-    return DialogueState(intake=intake, place=place), [
-        Notice(template="\n".join(lines), params=params)
-    ]
+    return turn.unchanged(*lines)
 
 
-def _person(typed: str) -> str | Mention:
-    """An owner typed as a mention (`events.MENTION`) becomes a Mention; anything else stays text."""
-    match = MENTION.fullmatch(typed.strip())
-    return Mention(user=match.group("id")) if match else typed
+def _status_line(intake: Intake, number: int, question_id: str) -> Notice:
+    """One question's line of the status: its answer and any conflict, or why it has none."""
+    title = QUESTIONS[question_id].title
+    record = used_answer(intake, question_id)
+    if record is None:
+        skipped = question_id in intake.skipped
+        template = msg.STATUS_LINE_SKIPPED if skipped else msg.STATUS_LINE_MISSING
+        return _notice(template, n=number, question=title)
+    disagreeing = conflicting(intake, question_id)
+    if not disagreeing:
+        return _notice(msg.STATUS_LINE_ANSWERED, n=number, question=title, value=record.text)
+    answers = Joined(items=tuple(r.text for r in disagreeing), last=" / ", between=" / ")
+    return _notice(
+        msg.STATUS_LINE_CONFLICT, n=number, question=title, value=record.text, answers=answers
+    )
 
 
-def _back(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
-    del argument, at
+def _back(turn: Turn) -> Step:
+    place = turn.place
     if not place.history:
-        return DialogueState(intake=intake, place=place), [
-            _notice(msg.NOTHING_TO_GO_BACK_TO),
-            *_prompt(intake, place),
-        ]
+        return turn.unchanged(_notice(msg.NOTHING_TO_GO_BACK_TO), *_prompt(turn.intake, place))
     previous = place.history[-1]
     moved = place.model_copy(update={"current": previous, "history": place.history[:-1]})
-    return DialogueState(intake=intake, place=moved), _prompt(intake, moved)
+    return DialogueState(intake=turn.intake, place=moved), _prompt(turn.intake, moved)
 
 
-def _skip(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
-    del argument
+def _skip(turn: Turn) -> Step:
+    intake, place = turn.intake, turn.place
     current = place.current
     if current is None:
-        return DialogueState(intake=intake, place=place), [_notice(msg.ALL_ANSWERED)]
+        return turn.unchanged(_notice(msg.ALL_ANSWERED))
     question = QUESTIONS[current]
     if question.required:
-        return DialogueState(intake=intake, place=place), [
+        return turn.unchanged(
             _notice(msg.CANNOT_SKIP, Tone.PROBLEM, question=question.title),
             *_prompt(intake, place),
-        ]
+        )
     if current not in intake.skipped:
         intake = intake.model_copy(update={"skipped": (*intake.skipped, current)})
-    return _advance(intake, place, current, [_notice(msg.SKIPPED, question=question.title)], at)
+    return _advance(
+        intake, place, current, [_notice(msg.SKIPPED, question=question.title)], turn.at
+    )
 
 
-def _edit(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
-    del at
-    question = find_question(argument)
+def _edit(turn: Turn) -> Step:
+    place = turn.place
+    question = find_question(turn.argument)
     if question is None:
-        return DialogueState(intake=intake, place=place), [
+        return turn.unchanged(
             _notice(
                 msg.UNKNOWN_QUESTION,
                 Tone.PROBLEM,
-                ref=argument,
+                ref=turn.argument,
                 count=len(CATALOG),
                 ids=", ".join(QUESTIONS),
             )
-        ]
+        )
     history = (*place.history, place.current) if place.current else place.history
     moved = place.model_copy(update={"current": question.id, "history": history})
-    return DialogueState(intake=intake, place=moved), _prompt(intake, moved)
+    return DialogueState(intake=turn.intake, place=moved), _prompt(turn.intake, moved)
 
 
-def _restart(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
-    del argument, at
-    moved = place.model_copy(update={"current": CATALOG[0].id, "history": ()})
-    return DialogueState(intake=intake, place=moved), [
+def _restart(turn: Turn) -> Step:
+    moved = turn.place.model_copy(update={"current": CATALOG[0].id, "history": ()})
+    return DialogueState(intake=turn.intake, place=moved), [
         _notice(msg.RESTARTED),
-        *_prompt(intake, moved),
+        *_prompt(turn.intake, moved),
     ]
 
 
-def _unless_in_charge(intake: Intake, place: Place, template: str) -> Step | None:
+def _refused_unless_in_charge(turn: Turn, template: str) -> Step | None:
     """Refuse, naming who may, unless the person started the intake or owns it."""
-    if place.user in {intake.started_by, owner_user(intake.owner)}:
+    intake = turn.intake
+    if turn.place.user in {intake.started_by, owner_id(intake.owner)}:
         return None
-    names = " or ".join(["{starter}", "{owner}"] if intake.owner else ["{starter}"])
-    params: dict[str, str | int | Mention] = {"starter": Mention(user=intake.started_by)}
+    allowed: tuple[str | Person, ...] = (Person(id=intake.started_by),)
     if intake.owner:
-        params["owner"] = _person(intake.owner)
-    notice = Notice(template=template.replace("{allowed}", names), params=params, tone=Tone.PROBLEM)
-    return DialogueState(intake=intake, place=place), [notice]
+        allowed += (intake.owner,)
+    return turn.unchanged(
+        _notice(template, Tone.PROBLEM, allowed=Joined(items=allowed, last=msg.OR))
+    )
 
 
-def _cancel(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
-    del argument, at
-    refused = _unless_in_charge(intake, place, msg.CANCEL_NOT_ALLOWED)
+def _cancel(turn: Turn) -> Step:
+    refused = _refused_unless_in_charge(turn, msg.CANCEL_NOT_ALLOWED)
     if refused is not None:
         return refused
+    intake = turn.intake
     cancelled = intake.model_copy(update={"status": IntakeStatus.CANCELLED})
-    return DialogueState(intake=cancelled, place=place), [
-        _notice(msg.INTAKE_CANCELLED, project=intake.project, user=Mention(user=place.user))
+    return DialogueState(intake=cancelled, place=turn.place), [
+        _notice(msg.INTAKE_CANCELLED, project=intake.project, user=Person(id=turn.place.user))
     ]
 
 
-def _summary_command(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
-    del argument
-    intake, replies = _summary(intake, at)
-    return DialogueState(intake=intake, place=place), replies
+def _summary_command(turn: Turn) -> Step:
+    intake, replies = _summary(turn.intake, turn.at)
+    return DialogueState(intake=intake, place=turn.place), replies
 
 
-def _owner(intake: Intake, place: Place, argument: str, at: datetime) -> Step:
-    del at
-    refused = _unless_in_charge(intake, place, msg.OWNER_NOT_ALLOWED)
+def _owner(turn: Turn) -> Step:
+    refused = _refused_unless_in_charge(turn, msg.OWNER_NOT_ALLOWED)
     if refused is not None:
         return refused
-    owner = " ".join(argument.split())[:MAX_PROJECT_CHARS]
-    updated = intake.model_copy(update={"owner": owner})
-    return DialogueState(intake=updated, place=place), [
-        _notice(msg.OWNER_SET, Tone.SAVED, owner=_person(owner))
+    owner: Owner = (
+        turn.event.mentioned(turn.argument) or " ".join(turn.argument.split())[:MAX_PROJECT_CHARS]
+    )
+    updated = turn.intake.model_copy(update={"owner": owner})
+    return DialogueState(intake=updated, place=turn.place), [
+        _notice(msg.OWNER_SET, Tone.SAVED, owner=owner)
     ]
-
-
-COMMANDS: dict[str, Command] = {
-    "help": _help,
-    "status": _status,
-    "back": _back,
-    "skip": _skip,
-    "edit": _edit,
-    "restart": _restart,
-    "cancel": _cancel,
-    "summary": _summary_command,
-    "owner": _owner,
-}
-# Commands that need an argument, with the hint shown when it is missing.
-TAKES_ARGUMENT: dict[str, str] = {"edit": msg.EDIT_NEEDS_REF, "owner": msg.OWNER_NEEDS_NAME}
 
 
 def _no_argument(argument: str) -> bool:
@@ -410,9 +425,31 @@ def _one_person(argument: str) -> bool:
     )
 
 
-# What each command accepts after its name; anything else is an answer, so a stakeholders
-# answer such as "owner Maria and the ops team" is kept as typed, not read as a command.
-ARGUMENTS: dict[str, Callable[[str], bool]] = {"edit": bool, "owner": _one_person}
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A word a person can type instead of an answer.
+
+    `accepts` says what may follow the word: anything else is an answer, so a
+    stakeholders answer such as "owner Maria and the ops team" is kept as typed.
+    `missing` is the hint for a command typed bare that needs an argument.
+    """
+
+    run: Callable[[Turn], Step]
+    accepts: Callable[[str], bool] = _no_argument
+    missing: str | None = None
+
+
+COMMANDS: dict[str, Command] = {
+    "help": Command(_help),
+    "status": Command(_status),
+    "back": Command(_back),
+    "skip": Command(_skip),
+    "edit": Command(_edit, accepts=bool, missing=msg.EDIT_NEEDS_REF),
+    "restart": Command(_restart),
+    "cancel": Command(_cancel),
+    "summary": Command(_summary_command),
+    "owner": Command(_owner, accepts=_one_person, missing=msg.OWNER_NEEDS_NAME),
+}
 
 # Each handler takes its own event type; the table is keyed by that type.
 _HANDLERS: dict[type, Callable[[DialogueState, Any], Step]] = {

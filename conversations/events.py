@@ -7,39 +7,46 @@ Time is part of the event because the core has no clock.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from conversations.frozen import Frozen
+from conversations.people import Person
 
-MENTION = re.compile(r"<@(?P<id>[A-Z0-9]+)(?:\|[^>]*)?>")
 
-
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class _Event(Frozen):
     user: str
     at: datetime
 
 
 class Start(_Event):
-    """Someone starts an intake for a project (`/intake Fraud scoring`)."""
+    """Someone starts an intake for a project (`/intake Fraud scoring`, `start Fraud scoring`).
+
+    `command` is what they typed to start, so a reply asking for the missing
+    project name shows the same command back.
+    """
 
     kind: Literal["start"] = "start"
     project: str
+    command: str = "start"
 
 
 class Text(_Event):
     """A free-text message: an answer, or a command such as `status` or `edit 3`.
 
-    A person mentioned in the text is written as `MENTION` below, `<@user id>`
-    (or `<@user id|name>`). That is the core's one mention form: Slack sends it
-    as it is, and any other adapter converts its own mentions to it.
+    The adapter writes each person mentioned in the text as `@` and their
+    label (`Person.label`) and lists them in `mentions`, in order; so
+    `owner @Maria` names the mentioned Maria, on any platform.
     """
 
     kind: Literal["text"] = "text"
     text: str
+    mentions: tuple[Person, ...] = ()
+
+    def mentioned(self, typed: str) -> Person | None:
+        """The person `typed` (such as "@Maria") refers to, if it is exactly one of the mentions."""
+        typed = typed.strip()
+        return next((person for person in self.mentions if typed == f"@{person.label}"), None)
 
 
 class Choose(_Event):

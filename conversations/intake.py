@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import field_validator
 
 from conversations.answers import Answers, parse_answer
-from conversations.events import MENTION
+from conversations.assessment import assess
+from conversations.frozen import Frozen
+from conversations.people import Owner, owner_id
 from conversations.questions import CATALOG, QUESTIONS
-from conversations.summary import AnswerLine, Conflict, Summary, assess
+from conversations.summary import AnswerLine, Baseline, Conflict, Summary, baseline_of
 from conversations.values import ParseError, Value
 
 
@@ -28,10 +30,8 @@ class IntakeStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class AnswerRecord(BaseModel):
+class AnswerRecord(Frozen):
     """One answer as given: question, text, who, when."""
-
-    model_config = ConfigDict(frozen=True)
 
     question_id: str
     text: str
@@ -39,29 +39,33 @@ class AnswerRecord(BaseModel):
     at: datetime
 
 
-class Intake(BaseModel):
+class Intake(Frozen):
     """One project's record, shared by everybody answering in its thread."""
-
-    model_config = ConfigDict(frozen=True)
 
     project: str
     started_by: str
     started_at: datetime
-    owner: str | None = None
+    owner: Owner | None = None
     status: IntakeStatus = IntakeStatus.OPEN
     answers: tuple[AnswerRecord, ...] = ()
     skipped: tuple[str, ...] = ()
-    baseline: Summary | None = None
+    baseline: Baseline | None = None
+
+    @field_validator("baseline", mode="before")
+    @classmethod
+    def _compact_stored_summary(cls, value: object) -> object:
+        """Records written before the compact baseline hold a whole Summary: keep its decision."""
+        if isinstance(value, dict) and "assessment" in value:
+            return baseline_of(Summary.model_validate(value))
+        return value
 
 
-class Place(BaseModel):
+class Place(Frozen):
     """One person's position in the dialogue; `history` is what `back` walks.
 
     `intake_started_at` names the intake the place belongs to, so a place left
     over from a cancelled intake is not carried into a new one in the same thread.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     user: str
     current: str | None
@@ -73,21 +77,18 @@ class Place(BaseModel):
         return self.intake_started_at in (None, intake.started_at)
 
 
-class DialogueState(BaseModel):
+class DialogueState(Frozen):
     """What one step reads and writes: the intake and the acting person's place."""
-
-    model_config = ConfigDict(frozen=True)
 
     intake: Intake | None = None
     place: Place | None = None
 
 
-def owner_user(owner: str | None) -> str | None:
-    """The user id behind an owner as typed: a mention (see `events.MENTION`) or a plain name."""
-    if not owner:
+def new_answer(before: Intake | None, after: Intake | None) -> AnswerRecord | None:
+    """The answer a step recorded, if it recorded one (the service reports it to front ends)."""
+    if after is None or len(after.answers) <= (len(before.answers) if before else 0):
         return None
-    match = MENTION.fullmatch(owner.strip())
-    return match.group("id") if match else owner.strip().lstrip("@")
+    return after.answers[-1]
 
 
 def latest_by_person(intake: Intake, question_id: str) -> list[AnswerRecord]:
@@ -105,7 +106,7 @@ def used_answer(intake: Intake, question_id: str) -> AnswerRecord | None:
     candidates = latest_by_person(intake, question_id)
     if not candidates:
         return None
-    owner = owner_user(intake.owner)
+    owner = owner_id(intake.owner)
     for record in candidates:
         if record.by == owner:
             return record

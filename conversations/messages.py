@@ -54,12 +54,12 @@ MODEL_EXAMPLE = "xgboost, about $300 to train"
 
 # --- dialogue replies ---------------------------------------------------------------------
 
-INTAKE_STARTED = "Intake for *{project}* started by {user}. Reply in this thread to answer."
-INTAKE_ALREADY_OPEN = "An intake for *{project}* is already open here; carry on below."
-INTAKE_JOINED = "Welcome {user}: you're answering the intake for *{project}*."
+INTAKE_STARTED = "Intake for **{project}** started by {user}. Reply in this thread to answer."
+INTAKE_ALREADY_OPEN = "An intake for **{project}** is already open here; carry on below."
+INTAKE_JOINED = "Welcome {user}: you're answering the intake for **{project}**."
 NO_INTAKE = "There is no intake here yet. Start one with `start <project name>`."
-NEED_PROJECT_NAME = "Give the project a name, for example `start Fraud scoring`."
-INTAKE_CANCELLED = "The intake for *{project}* was cancelled by {user}."
+NEED_PROJECT_NAME = "Give the project a name, for example `{command} Fraud scoring`."
+INTAKE_CANCELLED = "The intake for **{project}** was cancelled by {user}."
 INTAKE_IS_CANCELLED = "This intake was cancelled. Start a new one with `start <project name>`."
 CANCEL_NOT_ALLOWED = "Only {allowed} can cancel this intake."
 OWNER_NOT_ALLOWED = "Only {allowed} can name the project owner."
@@ -98,21 +98,25 @@ HELP = (
     "- `restart`: go back to the first question\n"
     "- `cancel`: cancel the intake (its starter or owner only)"
 )
-STATUS_HEADER = "*{project}*: {answered} of {total} answered."
+STATUS_HEADER = "**{project}**: {answered} of {total} answered."
 STATUS_LINE_ANSWERED = "{n}. {question}: {value}"
 STATUS_LINE_MISSING = "{n}. {question}: not answered"
 STATUS_LINE_SKIPPED = "{n}. {question}: skipped"
-STATUS_CONFLICT = " (conflict: {answers})"
+STATUS_LINE_CONFLICT = "{n}. {question}: {value} (conflict: {answers})"
 STATUS_OWNER = "Owner: {owner}"
 STATUS_NO_OWNER = "Owner: nobody yet (`owner <name>`)"
 STATUS_YOUR_QUESTION = "Your current question: {n}. {question}"
 
-SLACK_ROOT = (
-    "*Intake: {project}*, started by {user}.\n"
+ROOT_MESSAGE = (
+    "**Intake: {project}**, started by {user}.\n"
     "Stakeholders: reply in this thread to answer the questions; `help` lists the commands."
 )
-SLACK_MENTION_HELP = (
-    "Start an intake with `/intake <project name>` or by mentioning me with "
+START_HELP = (
+    "Start an intake by mentioning me with `start <project name>`; "
+    "in an intake's thread, just reply."
+)
+START_HELP_WITH_COMMAND = (
+    "Start an intake with `{command} <project name>` or by mentioning me with "
     "`start <project name>`; in an intake's thread, just reply."
 )
 
@@ -125,7 +129,7 @@ BUSY_RETRY = "Several people answered at once and I couldn't save yours. Please 
 # --- summary text -------------------------------------------------------------------------
 
 SUMMARY_TITLE = "Intake summary: {project}"
-SUMMARY_RECOMMENDATION = "Recommended deployment: *{strategy}* (score {score:.0f}/100)"
+SUMMARY_RECOMMENDATION = "Recommended deployment: **{strategy}** (score {score:.0f}/100)"
 SUMMARY_FALLBACK = "{project}: recommended deployment {strategy} (score {score:.0f}/100)."
 SUMMARY_NO_OWNER = "No project owner named"
 

@@ -1,8 +1,9 @@
 """Neutral replies: what the dialogue asks every front end to show.
 
 Text that people typed travels as parameters, never pre-formatted into a
-sentence, so each adapter escapes it for its own markup (Slack mrkdwn,
-Adaptive Card markdown, a terminal) and renders user references as mentions.
+sentence, so each renderer escapes it for its own markup (Slack mrkdwn,
+Teams markdown, a terminal) and shows people as its own mentions. Templates
+carry only the core's small markup (see `markup`).
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
+from conversations.frozen import Frozen
+from conversations.people import Person
 from conversations.summary import Summary
 
 
-class Mention(BaseModel):
-    """A reference to a person by their platform user id, rendered as a mention."""
+class Joined(Frozen):
+    """Several values shown as one list ("a, b and c"); the renderer joins them."""
 
-    model_config = ConfigDict(frozen=True)
+    items: tuple[str | Person, ...]
+    last: str = " and "
+    between: str = ", "
 
-    user: str
 
-
-Param = str | int | Mention
+Param = str | int | Person | Joined
 
 
 class Tone(StrEnum):
@@ -35,47 +38,55 @@ class Tone(StrEnum):
     PROBLEM = "problem"
 
 
-class Notice(BaseModel):
+class Notice(Frozen):
     """A sentence from `messages` with its parameters kept apart for escaping."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: Literal["notice"] = "notice"
     template: str
-    params: dict[str, Param] = {}
+    params: dict[str, Param] = Field(default_factory=dict)
     tone: Tone = Tone.INFO
 
-    def render(self, escape: Callable[[str], str], mention: Callable[[str], str]) -> str:
-        """The sentence with typed text escaped and people shown as mentions.
+    def fill(
+        self,
+        template: str,
+        escape: Callable[[str], str],
+        mention: Callable[[Person], str],
+    ) -> str:
+        """Fill `template` (this notice's, already mapped to the renderer's markup).
 
-        Numbers stay numbers, so a template may format them (`{length:,}`); they
-        carry no markup to escape.
+        Typed text is escaped, people become mentions, lists are joined.
+        Numbers stay numbers, so a template may format them (`{length:,}`).
         """
         values = {name: _shown(value, escape, mention) for name, value in self.params.items()}
-        return self.template.format(**values)
+        return template.format(**values)
 
 
-def _shown(value: Param, escape: Callable[[str], str], mention: Callable[[str], str]) -> str | int:
-    if isinstance(value, Mention):
-        return mention(value.user)
+def _shown(
+    value: Param, escape: Callable[[str], str], mention: Callable[[Person], str]
+) -> str | int:
+    if isinstance(value, Person):
+        return mention(value)
+    if isinstance(value, Joined):
+        shown = [
+            mention(item) if isinstance(item, Person) else escape(item) for item in value.items
+        ]
+        if len(shown) < 2:
+            return "".join(shown)
+        return value.between.join(shown[:-1]) + value.last + shown[-1]
     if isinstance(value, int):
         return value
     return escape(value)
 
 
-class ChoiceButton(BaseModel):
+class ChoiceButton(Frozen):
     """A choice a front end may show as a button."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: str
     label: str
 
 
-class QuestionReply(BaseModel):
+class QuestionReply(Frozen):
     """Ask one question, with progress, help, examples and choices."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: Literal["question"] = "question"
     question_id: str
@@ -87,14 +98,12 @@ class QuestionReply(BaseModel):
     examples: tuple[str, ...]
     choices: tuple[ChoiceButton, ...]
     optional: bool
-    to_user: str
+    to_user: Person
     current_answer: str | None = None
 
 
-class Reask(BaseModel):
+class Reask(Frozen):
     """An answer that could not be read: quote it, say what was wrong and what is expected."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: Literal["reask"] = "reask"
     question_id: str
@@ -102,13 +111,11 @@ class Reask(BaseModel):
     problem: str
     expected: str
     example: str
-    to_user: str
+    to_user: Person
 
 
-class SummaryReply(BaseModel):
+class SummaryReply(Frozen):
     """The summary card."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: Literal["summary"] = "summary"
     summary: Summary

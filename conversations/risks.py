@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict
 
 from conversations import messages as msg
 from conversations.answers import Answers
 from conversations.decision import Recommendation
+from conversations.frozen import Frozen
+from conversations.people import Owner
 from conversations.strategies import STRATEGY_BY_ID, StrategyId
 from conversations.values import ModelFamily, RealTime, VolumeBand
 
@@ -29,10 +30,8 @@ class Severity(StrEnum):
     LOW = "low"
 
 
-class Risk(BaseModel):
+class Risk(Frozen):
     """One complexity risk: what it is, how bad, and what to do about it."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: str
     severity: Severity
@@ -51,7 +50,17 @@ _DISTRIBUTED_TOOLS = re.compile(
     r"\b(?:spark|pyspark|dask|hadoop|kafka|flink|kubernetes|k8s|ray|beam)\b", re.IGNORECASE
 )
 
-Rule = Callable[[Answers, Recommendation, str | None], Risk | None]
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What every rule reads: the answers, the recommendation, and the owner if one is named."""
+
+    answers: Answers
+    rec: Recommendation
+    owner: Owner | None
+
+
+Rule = Callable[[Plan], Risk | None]
 
 
 def _typed_texts(answers: Answers) -> str:
@@ -59,33 +68,29 @@ def _typed_texts(answers: Answers) -> str:
     return " ".join(value.text for value in answers.__dict__.values() if value is not None)
 
 
-def distributed_without_volume(
-    answers: Answers, rec: Recommendation, owner: str | None
-) -> Risk | None:
+def distributed_without_volume(plan: Plan) -> Risk | None:
     """Distributed systems where the volume does not call for them."""
-    del owner
-    if answers.volume is None:
+    if plan.answers.volume is None:
         return None
-    band = answers.volume.band
-    streaming = rec.strategy is StrategyId.EVENT_STREAM and band is not VolumeBand.MASSIVE
-    named = _DISTRIBUTED_TOOLS.search(_typed_texts(answers))
+    band = plan.answers.volume.band
+    streaming = plan.rec.strategy is StrategyId.EVENT_STREAM and band is not VolumeBand.MASSIVE
+    named = _DISTRIBUTED_TOOLS.search(_typed_texts(plan.answers))
     if not streaming and not (named and band in (VolumeBand.LOW, VolumeBand.MODERATE)):
         return None
     tool = named.group(0) if named else "an event stream"
     return Risk(
         id="distributed_compute_unneeded",
         severity=Severity.HIGH,
-        message=msg.RISK_DISTRIBUTED.format(tool=tool, gb=answers.volume.gb_per_day),
+        message=msg.RISK_DISTRIBUTED.format(tool=tool, gb=plan.answers.volume.gb_per_day),
         action=msg.RISK_DISTRIBUTED_ACTION,
     )
 
 
-def deep_learning(answers: Answers, rec: Recommendation, owner: str | None) -> Risk | None:
+def deep_learning(plan: Plan) -> Risk | None:
     """A deep model where a simpler one may do, with the guide's margin arithmetic."""
-    del rec, owner
-    if answers.model is None or answers.model.family is not ModelFamily.DEEP:
+    if plan.answers.model is None or plan.answers.model.family is not ModelFamily.DEEP:
         return None
-    cost = answers.model.training_cost
+    cost = plan.answers.model.training_cost
     if cost is None:
         return Risk(
             id="deep_learning_complexity",
@@ -93,7 +98,7 @@ def deep_learning(answers: Answers, rec: Recommendation, owner: str | None) -> R
             message=msg.RISK_DEEP,
             action=msg.RISK_DEEP_ACTION,
         )
-    retrains = _retrains_over_lifespan(answers)
+    retrains = _retrains_over_lifespan(plan.answers)
     deep_total = cost + retrains * cost * RETRAIN_COST_SHARE
     simple_cost = cost * SIMPLE_COST_SHARE
     simple_total = simple_cost + retrains * SIMPLE_RETRAIN_RATIO * simple_cost * RETRAIN_COST_SHARE
@@ -122,11 +127,10 @@ def _retrains_over_lifespan(answers: Answers) -> int:
     return int(LIFESPAN_YEARS * 365 // max(answers.decay.retrain_every_days, 1 / 24))
 
 
-def stream_with_state(answers: Answers, rec: Recommendation, owner: str | None) -> Risk | None:
+def stream_with_state(plan: Plan) -> Risk | None:
     """An event stream fed by stateful configuration: the guide's "ideally, no"."""
-    del owner
-    if rec.strategy is not StrategyId.EVENT_STREAM or not (
-        answers.config and answers.config.stateful
+    if plan.rec.strategy is not StrategyId.EVENT_STREAM or not (
+        plan.answers.config and plan.answers.config.stateful
     ):
         return None
     return Risk(
@@ -137,48 +141,45 @@ def stream_with_state(answers: Answers, rec: Recommendation, owner: str | None) 
     )
 
 
-def database_at_volume(answers: Answers, rec: Recommendation, owner: str | None) -> Risk | None:
+def database_at_volume(plan: Plan) -> Risk | None:
     """Database integration scores 1 for scalability: it is for small, out-of-the-way systems."""
-    del owner
-    if rec.strategy is not StrategyId.DATABASE or answers.volume is None:
+    if plan.rec.strategy is not StrategyId.DATABASE or plan.answers.volume is None:
         return None
-    band = answers.volume.band
+    band = plan.answers.volume.band
     if band is VolumeBand.LOW:
         return None
     return Risk(
         id="database_at_volume",
         severity=Severity.MEDIUM if band is VolumeBand.MODERATE else Severity.HIGH,
-        message=msg.RISK_DATABASE_VOLUME.format(gb=answers.volume.gb_per_day),
+        message=msg.RISK_DATABASE_VOLUME.format(gb=plan.answers.volume.gb_per_day),
         action=msg.RISK_DATABASE_VOLUME_ACTION,
     )
 
 
-def rest_at_massive_volume(answers: Answers, rec: Recommendation, owner: str | None) -> Risk | None:
+def rest_at_massive_volume(plan: Plan) -> Risk | None:
     """A REST API (scalability 4) asked to carry massive volume."""
-    del owner
-    if rec.strategy is not StrategyId.REST_API or answers.volume is None:
+    if plan.rec.strategy is not StrategyId.REST_API or plan.answers.volume is None:
         return None
-    if answers.volume.band is not VolumeBand.MASSIVE:
+    if plan.answers.volume.band is not VolumeBand.MASSIVE:
         return None
     return Risk(
         id="rest_api_massive_volume",
         severity=Severity.HIGH,
-        message=msg.RISK_REST_MASSIVE.format(gb=answers.volume.gb_per_day),
+        message=msg.RISK_REST_MASSIVE.format(gb=plan.answers.volume.gb_per_day),
         action=msg.RISK_REST_MASSIVE_ACTION,
     )
 
 
-def serverless_cold_start(answers: Answers, rec: Recommendation, owner: str | None) -> Risk | None:
+def serverless_cold_start(plan: Plan) -> Risk | None:
     """Serverless functions under a real-time SLA: cold starts break the SLA."""
-    del owner
-    if rec.strategy is not StrategyId.SERVERLESS or answers.sla is None:
+    if plan.rec.strategy is not StrategyId.SERVERLESS or plan.answers.sla is None:
         return None
-    if answers.sla.realtime is not RealTime.YES:
+    if plan.answers.sla.realtime is not RealTime.YES:
         return None
     return Risk(
         id="serverless_realtime_cold_start",
         severity=Severity.MEDIUM,
-        message=msg.RISK_COLD_START.format(sla=answers.sla.text),
+        message=msg.RISK_COLD_START.format(sla=plan.answers.sla.text),
         action=msg.RISK_COLD_START_ACTION,
     )
 
@@ -192,30 +193,28 @@ def min_retrain_days(mlops_score: int) -> float:
     return 30.0
 
 
-def retraining_outpaces_pipeline(
-    answers: Answers, rec: Recommendation, owner: str | None
-) -> Risk | None:
+def retraining_outpaces_pipeline(plan: Plan) -> Risk | None:
     """Retraining more often than the strategy's MLOps pipeline score supports."""
-    del owner
-    if answers.decay is None or answers.decay.retrain_every_days is None:
+    if plan.answers.decay is None or plan.answers.decay.retrain_every_days is None:
         return None
-    mlops = STRATEGY_BY_ID[rec.strategy].card.mlops_pipeline.low
+    mlops = STRATEGY_BY_ID[plan.rec.strategy].card.mlops_pipeline.low
     floor = min_retrain_days(mlops)
-    every = answers.decay.retrain_every_days
+    every = plan.answers.decay.retrain_every_days
     if every >= floor:
         return None
     return Risk(
         id="retraining_outpaces_mlops",
         severity=Severity.HIGH if every < floor / 2 else Severity.MEDIUM,
-        message=msg.RISK_RETRAIN.format(every=every, label=rec.label, mlops=mlops, floor=floor),
+        message=msg.RISK_RETRAIN.format(
+            every=every, label=plan.rec.label, mlops=mlops, floor=floor
+        ),
         action=msg.RISK_RETRAIN_ACTION,
     )
 
 
-def no_owner(answers: Answers, rec: Recommendation, owner: str | None) -> Risk | None:
+def no_owner(plan: Plan) -> Risk | None:
     """Nobody holds the veto over scope changes that the guide asks for."""
-    del answers, rec
-    if owner:
+    if plan.owner:
         return None
     return Risk(
         id="no_project_owner",
@@ -239,9 +238,12 @@ RULES: tuple[Rule, ...] = (
 _SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 
-def complexity_risks(answers: Answers, rec: Recommendation, owner: str | None) -> tuple[Risk, ...]:
+def complexity_risks(
+    answers: Answers, rec: Recommendation, owner: Owner | None
+) -> tuple[Risk, ...]:
     """Every rule that fires, most severe first (stable within a severity)."""
-    found = (rule(answers, rec, owner) for rule in RULES)
+    plan = Plan(answers, rec, owner)
+    found = (rule(plan) for rule in RULES)
     return tuple(
         sorted((risk for risk in found if risk), key=lambda r: _SEVERITY_ORDER[r.severity])
     )

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
+from conversations.frozen import Frozen
 from conversations.values import ChurnKind, CustomerKind, RealTime, VolumeBand
 
 
@@ -26,10 +25,8 @@ class StrategyId(StrEnum):
     DATABASE = "database"
 
 
-class Rating(BaseModel):
+class Rating(Frozen):
     """A 1-10 rating; the guide gives batch scalability as a range (7-10)."""
-
-    model_config = ConfigDict(frozen=True)
 
     low: int
     high: int
@@ -42,10 +39,8 @@ def _r(low: int, high: int | None = None) -> Rating:
     return Rating(low=low, high=low if high is None else high)
 
 
-class ReportCard(BaseModel):
+class ReportCard(Frozen):
     """The guide's report card: scalability, speed, ease of deployment, MLOps pipeline."""
-
-    model_config = ConfigDict(frozen=True)
 
     scalability: Rating
     speed: Rating

@@ -1,40 +1,28 @@
-"""The Summary model that every card renders, and the assessment behind it.
+"""The Summary model that every card renders, and the baseline the first one leaves.
 
-An Assessment is the recommendation with its complexity risks (what
-`intake-bot decide` prints). A Summary adds what the intake knows about
-people: the project, its owner, each answer shown as typed, the conflicts
-between stakeholders and the questions still open. Slack's Block Kit, Teams'
-Adaptive Card and the console all render this one model.
+A Summary is the assessment (see `assessment`) plus what the intake knows
+about people: the project, its owner, each answer shown as typed, the
+conflicts between stakeholders and the questions still open. Slack's Block
+Kit, Teams' Adaptive Card and the console all render this one model.
+
+A Baseline is what the scope-creep guard compares later answers with: the
+answer used per question, the strategy, the compute band and the risk ids of
+the first summary. It is a few hundred bytes, where a whole Summary is
+several kilobytes that every turn would rewrite.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
-from conversations.answers import Answers
-from conversations.decision import Recommendation, decide
-from conversations.risks import Risk, complexity_risks
-
-
-class Assessment(Recommendation):
-    """The recommendation and the complexity risks of following it."""
-
-    risks: tuple[Risk, ...]
+from conversations.assessment import Assessment
+from conversations.frozen import Frozen
+from conversations.people import Owner
+from conversations.strategies import StrategyId
 
 
-def assess(answers: Answers, *, owner: str | None) -> Assessment:
-    """Decide, then check the decision for complexity risks."""
-    recommendation = decide(answers)
-    risks = complexity_risks(answers, recommendation, owner)
-    return Assessment(**dict(recommendation), risks=risks)
-
-
-class AnswerLine(BaseModel):
-    """One question's answer as the card shows it."""
-
-    model_config = ConfigDict(frozen=True)
+class AnswerLine(Frozen):
+    """One question's answer as the card shows it; `by` is the user id of who gave it."""
 
     question_id: str
     title: str
@@ -42,10 +30,8 @@ class AnswerLine(BaseModel):
     by: str
 
 
-class Conflict(BaseModel):
+class Conflict(Frozen):
     """Stakeholders who answered one question differently, and which answer counts."""
-
-    model_config = ConfigDict(frozen=True)
 
     question_id: str
     title: str
@@ -53,16 +39,39 @@ class Conflict(BaseModel):
     used: AnswerLine
 
 
-class Summary(BaseModel):
+class Summary(Frozen):
     """Everything a summary card shows, platform-free."""
 
-    model_config = ConfigDict(frozen=True)
-
     project: str
-    owner: str | None
+    owner: Owner | None
     started_by: str
     produced_at: datetime
     assessment: Assessment
     answers: tuple[AnswerLine, ...]
     conflicts: tuple[Conflict, ...]
     open_questions: tuple[str, ...]
+
+
+class Baseline(Frozen):
+    """The first summary's decision, kept to measure scope changes against."""
+
+    at: datetime
+    answers: dict[str, str]
+    """Question id -> the answer the decision used, as typed."""
+    strategy: StrategyId
+    compute: str | None
+    """The compute workload band (`Compute.workload`), None where no sizing applied."""
+    risks: tuple[str, ...]
+    """Risk ids, most severe first."""
+
+
+def baseline_of(summary: Summary) -> Baseline:
+    """The compact record of one summary."""
+    a = summary.assessment
+    return Baseline(
+        at=summary.produced_at,
+        answers={line.question_id: line.text for line in summary.answers},
+        strategy=a.strategy,
+        compute=a.compute.workload if a.compute else None,
+        risks=tuple(risk.id for risk in a.risks),
+    )

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from conversations.frozen import Frozen
 
 
-class Value(BaseModel):
+class Value(Frozen):
     """Base of every parsed answer: frozen, and compared without the raw text."""
-
-    model_config = ConfigDict(frozen=True)
 
     text: str = Field(default="", exclude=False, repr=False)
 
@@ -173,10 +173,8 @@ class ModelPlan(Value):
 AnyValue = Volume | Churn | Decay | Frequency | Config | Sla | Customer | Stakeholders | ModelPlan
 
 
-class ParseError(BaseModel):
+class ParseError(Frozen):
     """Why a text could not be read: what was wrong, what was expected, and an example."""
-
-    model_config = ConfigDict(frozen=True)
 
     problem: str
     expected: str

@@ -1,108 +1,98 @@
-"""The Slack adapter: slack-bolt listeners that translate payloads to events and replies to posts.
+"""The Slack adapter: slack-bolt listeners that translate, and nothing more.
 
-Nothing here decides anything. A slash command, a mention, a thread reply or
-a button click becomes a neutral event for one intake (workspace, channel,
-thread); the service steps the dialogue; the replies become Block Kit posts in
-the thread. Bolt acknowledges before the listener does its work, so Slack gets
-its answer well inside 3 seconds; the Events API `event_id` (the same on
-Slack's retries) goes to the service as the delivery id, which records it
-atomically with the state it produced, so a retried delivery posts nothing.
+Each listener turns a Slack payload into one `bot.ports.Inbound` (where the
+person wrote, who, what, the delivery id) and hands it to
+`IntakeService.receive` together with a `SlackOutbound` for the request's
+workspace; the service applies it and posts the replies through that port.
+What is Slack's stays here: its payload fields, its mention syntax
+(`<@U123>` in, `Person` to the core), its entity escaping, and updating a
+clicked question to show who chose.
+
+Bolt acknowledges before the listener does its work, so Slack gets its answer
+well inside 3 seconds. The Events API `event_id` (the same on Slack's
+retries) is the delivery id, which the service records atomically with the
+state it produced, so a retried delivery posts nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
-import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.service import IntakeService, Outcome, utc_now
+from bot.choice_codec import decode_choice
+from bot.ports import Inbound, IntakeRef, Where
+from bot.service import IntakeService, utc_now
 from bot.settings import Settings
-from bot.slack import blocks, kit
-from bot.slack.blocks import SlackMessage
-from bot.slack.limits import escape_mrkdwn
-from bot.state.keys import IntakeRef
-from conversations import messages as msg
-from conversations.events import Choose, Event, Start, Text
-from conversations.replies import Notice, Tone
-
-log = structlog.get_logger(__name__)
+from bot.slack import blocks
+from bot.slack.outbound import COMMAND, SlackOutbound
+from conversations.events import Choose, Start, Text
+from conversations.people import Person
 
 PLATFORM = "slack"
-TURNS_AT_ONCE = 8
-COMMAND = "/intake"
-_START = re.compile(r"^\s*start\b\s*(?P<project>.*)$", re.IGNORECASE | re.DOTALL)
+_MENTION = re.compile(r"<@(?P<id>[A-Z0-9]+)(?:\|(?P<name>[^>]*))?>")
 _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
 # Messages with these subtypes are still a person writing; every other subtype
 # (edits, deletions, joins, bot posts, channel changes) is ignored quietly.
 _PERSON_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 
 
-def typed_text(text: str) -> str:
-    """Message text as the person typed it.
+def typed_text(text: str) -> tuple[str, tuple[Person, ...]]:
+    """Message text as the person typed it, and the people it mentions.
 
-    Slack sends a typed `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;` in event
-    text (its own markup, `<@U123>` or `<!channel>`, stays as markup); the
-    dialogue keeps what was typed, and the renderers escape it again on the way
-    out, so `< 50 ms` is read by the parsers and shown back once escaped.
+    Each `<@U123>` (or `<@U123|name>`) becomes `@` and the person's label,
+    as the core expects (see `conversations.events.Text`). Slack sends a typed
+    `&`, `<` and `>` as entities; they are decoded last, so what a person
+    typed cannot pass for a mention, and the renderers escape it again on the
+    way out.
     """
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    mentions: list[Person] = []
+
+    def person(match: re.Match[str]) -> str:
+        mentioned = Person(id=match.group("id"), name=match.group("name") or None)
+        mentions.append(mentioned)
+        return f"@{mentioned.label}"
+
+    plain = _MENTION.sub(person, text)
+    plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return plain, tuple(mentions)
 
 
-def intake_id(ref: IntakeRef) -> str:
-    """The intake's id in message metadata, readable by other apps in the workspace."""
-    return "/".join((ref.workspace, ref.channel, ref.thread))
+def _text_event(user: str, text: str) -> Text:
+    typed, mentions = typed_text(text)
+    return Text(user=user, at=utc_now(), text=typed, mentions=mentions)
 
 
-@dataclass(slots=True)
 class SlackAdapter:
     """Listener bodies, kept apart from Bolt's registration so their flow reads top-down."""
 
-    service: IntakeService
-    # Turns worked on at once after their ack. Turns beyond this wait parked, not runnable,
-    # so under load the event loop keeps answering Slack's requests (acks) promptly.
-    busy: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(TURNS_AT_ONCE))
+    def __init__(self, service: IntakeService) -> None:
+        self.service = service
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """`/intake <project>`: a root message in the channel, then the first question in its thread."""
+        """`/intake <project>`: a new intake in a thread of its own."""
         await ack()
-        team, channel, user = body["team_id"], body["channel_id"], body["user_id"]
+        ref = IntakeRef(PLATFORM, body["team_id"], body["channel_id"], "")
         project = (body.get("text") or "").strip()
-        if not project:
-            await _ephemeral(client, channel, user, msg.NEED_PROJECT_NAME.replace("start", COMMAND))
-            return
-        ref = IntakeRef(platform=PLATFORM, workspace=team, channel=channel, thread="")
-        await self._start(client, ref, user, project, delivery=body.get("trigger_id"))
+        event = Start(user=body["user_id"], at=utc_now(), project=project, command=COMMAND)
+        inbound = Inbound(ref, event, Where.CHANNEL, delivery=body.get("trigger_id"))
+        await self.service.receive(inbound, SlackOutbound(client))
 
     async def on_mention(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        """`@bot start <project>` starts an intake; a mention in an intake thread is a reply."""
-        team, channel, user = body.get("team_id", ""), event["channel"], event.get("user")
+        """`@bot start <project>` in a channel; in an intake's thread, a reply like any other."""
+        user = event.get("user")
         if not user:
             return
-        text = typed_text(_LEADING_MENTION.sub("", event.get("text", ""), count=1))
-        thread = event.get("thread_ts")
-        start = _START.match(text)
-        if start and not thread:
-            project = start.group("project").strip()
-            if not project:
-                await _ephemeral(client, channel, user, msg.NEED_PROJECT_NAME)
-                return
-            ref = IntakeRef(platform=PLATFORM, workspace=team, channel=channel, thread="")
-            await self._start(client, ref, user, project, delivery=body.get("event_id"))
-            return
-        if not thread:
-            await _ephemeral(client, channel, user, msg.SLACK_MENTION_HELP)
-            return
-        ref = IntakeRef(platform=PLATFORM, workspace=team, channel=channel, thread=thread)
-        event_in = Text(user=user, at=utc_now(), text=text)
-        await self._handle(client, ref, event_in, body.get("event_id"), require_intake=True)
+        thread = event.get("thread_ts") or ""
+        ref = IntakeRef(PLATFORM, body.get("team_id", ""), event["channel"], thread)
+        text = _LEADING_MENTION.sub("", event.get("text", ""), count=1)
+        where = Where.THREAD if thread else Where.CHANNEL
+        inbound = Inbound(ref, _text_event(user, text), where, delivery=body.get("event_id"))
+        await self.service.receive(inbound, SlackOutbound(client))
 
     async def on_message(
         self,
@@ -120,33 +110,21 @@ class SlackAdapter:
         text = event.get("text") or ""
         if context.bot_user_id and f"<@{context.bot_user_id}" in text:
             return  # the app_mention event for the same message carries it
-        text = typed_text(text)
-        team, channel = body.get("team_id", ""), event["channel"]
-        delivery = body.get("event_id")
-        if event.get("channel_type") == "im":
-            ref = IntakeRef(platform=PLATFORM, workspace=team, channel=channel, thread="")
-            start = _START.match(text)
-            event_in: Event = (
-                Start(user=user, at=utc_now(), project=start.group("project"))
-                if start
-                else Text(user=user, at=utc_now(), text=text)
-            )
-            await self._handle(client, ref, event_in, delivery, require_intake=False)
-            return
-        thread = event.get("thread_ts")
-        if not thread:
-            return
-        ref = IntakeRef(platform=PLATFORM, workspace=team, channel=channel, thread=thread)
-        await self._handle(
-            client, ref, Text(user=user, at=utc_now(), text=text), delivery, require_intake=True
-        )
+        direct = event.get("channel_type") == "im"
+        thread = "" if direct else event.get("thread_ts")
+        if thread is None:
+            return  # a top-level channel message not addressed to the bot
+        ref = IntakeRef(PLATFORM, body.get("team_id", ""), event["channel"], thread)
+        where = Where.DIRECT if direct else Where.THREAD
+        inbound = Inbound(ref, _text_event(user, text), where, delivery=body.get("event_id"))
+        await self.service.receive(inbound, SlackOutbound(client))
 
     async def on_choice(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         """A button click answers the question its value names; the question then shows who chose."""
         await ack()
-        choice = blocks.parse_choice_value(action.get("value", ""))
+        choice = decode_choice(action.get("value", ""))
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id")
         thread = message.get("thread_ts") or (body.get("container") or {}).get("thread_ts")
@@ -155,105 +133,15 @@ class SlackAdapter:
         question_id, value = choice
         team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
         user = body["user"]["id"]
-        ref = IntakeRef(platform=PLATFORM, workspace=team, channel=channel, thread=thread or "")
+        ref = IntakeRef(PLATFORM, team, channel, thread or "")
         event = Choose(user=user, at=utc_now(), question_id=question_id, value=value)
         delivery = f"action:{message.get('ts')}:{user}:{action.get('action_ts')}"
-        outcome = await self._handle(client, ref, event, delivery, require_intake=True)
-        if outcome is not None and _accepted(outcome):
+        outbound = SlackOutbound(client)
+        outcome = await self.service.receive(Inbound(ref, event, Where.THREAD, delivery), outbound)
+        if outcome.applied and outcome.answered == question_id:
             label = (action.get("text") or {}).get("text", value)
-            updated = blocks.answered_message(question_id, user, label)
-            await _call(
-                client.chat_update, channel=channel, ts=message.get("ts"), **updated.as_kwargs()
-            )
-
-    async def _start(
-        self,
-        client: AsyncWebClient,
-        channel_ref: IntakeRef,
-        user: str,
-        project: str,
-        *,
-        delivery: str | None,
-    ) -> None:
-        """Post the root message, then start the intake in its thread (once per delivery)."""
-        if delivery and not await self.service.claim_delivery(PLATFORM, delivery):
-            log.info("slack.skipped", delivery=delivery, duplicate=True)
-            return
-        root_text = msg.SLACK_ROOT.format(
-            project=escape_mrkdwn(project), user=blocks.mention(user), command=COMMAND
-        )
-        channel = channel_ref.channel
-        posted = await _call(
-            client.chat_postMessage,
-            channel=channel,
-            **SlackMessage(text=root_text, blocks=[kit.section(root_text)]).as_kwargs(),
-        )
-        if posted is None:
-            return
-        ref = IntakeRef(
-            platform=PLATFORM, workspace=channel_ref.workspace, channel=channel, thread=posted["ts"]
-        )
-        await self._handle(
-            client,
-            ref,
-            Start(user=user, at=utc_now(), project=project),
-            delivery,
-            require_intake=False,
-        )
-
-    async def _handle(
-        self,
-        client: AsyncWebClient,
-        ref: IntakeRef,
-        event: Event,
-        delivery: str | None,
-        *,
-        require_intake: bool,
-    ) -> Outcome | None:
-        """One turn: the service steps the intake, then its replies are posted in the thread."""
-        async with self.busy:
-            outcome = await self.service.handle(
-                ref, event, platform_delivery=delivery, require_intake=require_intake
-            )
-            if outcome.duplicate or outcome.ignored:
-                log.info(
-                    "slack.skipped",
-                    intake=intake_id(ref),
-                    duplicate=outcome.duplicate,
-                    delivery=delivery,
-                )
-                return None
-            for message in blocks.to_messages(outcome.replies, intake_id(ref)):
-                await _call(
-                    client.chat_postMessage,
-                    channel=ref.channel,
-                    thread_ts=ref.thread or None,
-                    **message.as_kwargs(),
-                )
-            return outcome
-
-
-def _accepted(outcome: Outcome) -> bool:
-    """Whether the turn saved an answer (its first reply is a saved notice)."""
-    first = outcome.replies[0] if outcome.replies else None
-    return isinstance(first, Notice) and first.tone is Tone.SAVED
-
-
-async def _ephemeral(client: AsyncWebClient, channel: str, user: str, text: str) -> None:
-    await _call(client.chat_postEphemeral, channel=channel, user=user, text=escape_mrkdwn(text))
-
-
-async def _call(method: Any, **kwargs: Any) -> Any:
-    """Call the Web API; a Slack error is logged (without the token) and does not crash the listener."""
-    try:
-        return await method(**kwargs)
-    except SlackApiError as exc:
-        log.warning(
-            "slack.api_error",
-            method=getattr(method, "__name__", "?"),
-            error=exc.response.get("error"),
-        )
-        return None
+            updated = blocks.answered_message(question_id, Person(id=user), label)
+            await outbound.update(ref, message.get("ts", ""), updated)
 
 
 def build_app(settings: Settings, service: IntakeService, client: AsyncWebClient) -> AsyncApp:
@@ -272,7 +160,5 @@ def build_app(settings: Settings, service: IntakeService, client: AsyncWebClient
     app.command(COMMAND)(adapter.on_command)
     app.event("app_mention")(adapter.on_mention)
     app.event("message")(adapter.on_message)
-    app.action(re.compile(rf"^{blocks.CHOICE_ACTION_PREFIX}{blocks.CHOICE_SEPARATOR}"))(
-        adapter.on_choice
-    )
+    app.action(re.compile(rf"^{blocks.CHOICE_ACTION_PREFIX}:"))(adapter.on_choice)
     return app

@@ -8,11 +8,14 @@ renders (`<@U123>`) is left as markup.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.choice_codec import SEPARATOR, encode_choice
 from bot.plain_text import rating
+from bot.ports import IntakeRef
+from bot.post_metadata import PostMetadata, metadata_for
 from bot.slack.kit import Block, actions, button, context, divider, header, section
 from bot.slack.limits import (
     MAX_BLOCKS_PER_MESSAGE,
@@ -21,15 +24,14 @@ from bot.slack.limits import (
     truncate,
 )
 from conversations import messages as msg
+from conversations.markup import convert
+from conversations.people import Owner, Person
 from conversations.questions import QUESTIONS, question_number
 from conversations.replies import Notice, QuestionReply, Reask, Reply, SummaryReply
 from conversations.risks import Severity
 from conversations.summary import Summary
 
-QUESTION_EVENT = "intake_question"
-SUMMARY_EVENT = "intake_summary"
 CHOICE_ACTION_PREFIX = "intake_choice"
-CHOICE_SEPARATOR = ":"
 SEVERITY_MARKS = {
     Severity.HIGH: ":red_circle:",
     Severity.MEDIUM: ":large_orange_circle:",
@@ -57,31 +59,28 @@ class SlackMessage:
         return kwargs
 
 
-def mention(user: str) -> str:
+def mention(person: Person) -> str:
     """A Slack user mention; ids are ours (from payloads), not typed text."""
-    return f"<@{escape_mrkdwn(user)}>"
+    return f"<@{escape_mrkdwn(person.id)}>"
+
+
+def mrkdwn(template: str) -> str:
+    """One of our own sentences in mrkdwn: escaped, with the core's markup as Slack's."""
+    return convert(template, strong=lambda text: f"*{text}*", code=_code, plain=escape_mrkdwn)
+
+
+def _code(text: str) -> str:
+    return f"`{text}`"
 
 
 def notice_text(notice: Notice) -> str:
-    """A notice in mrkdwn: our template escaped, typed parameters escaped, mentions kept."""
-    template = escape_mrkdwn(notice.template)
-    return Notice(template=template, params=notice.params, tone=notice.tone).render(
-        escape_mrkdwn, mention
-    )
+    """A notice in mrkdwn: our template mapped, typed parameters escaped, mentions kept."""
+    return notice.fill(mrkdwn(notice.template), escape_mrkdwn, mention)
 
 
-def choice_value(question_id: str, choice_id: str) -> str:
-    """A button's value carries its question id, so a late click still answers the right one."""
-    return f"{question_id}{CHOICE_SEPARATOR}{choice_id}"
-
-
-def parse_choice_value(value: str) -> tuple[str, str] | None:
-    """The (question id, choice id) a button value carries, or None if it is not ours."""
-    question_id, separator, choice_id = value.partition(CHOICE_SEPARATOR)
-    return (question_id, choice_id) if separator and question_id and choice_id else None
-
-
-def question_message(question: QuestionReply, preface: list[str], intake_id: str) -> SlackMessage:
+def question_message(
+    question: QuestionReply, preface: list[str], metadata: PostMetadata | None = None
+) -> SlackMessage:
     """A question with progress, why, examples, and buttons for its choices."""
     blocks: list[Block] = [context(line) for line in preface]
     heading = (
@@ -94,17 +93,17 @@ def question_message(question: QuestionReply, preface: list[str], intake_id: str
     if question.current_answer:
         hints.append(f"_{msg.LABEL_CURRENT_ANSWER}:_ " + escape_mrkdwn(question.current_answer))
     if question.optional:
-        hints.append(escape_mrkdwn(msg.OPTIONAL_HINT))
+        hints.append(mrkdwn(msg.OPTIONAL_HINT))
     blocks.append(context("\n".join(hints)))
     if question.choices:
         blocks.append(
             actions(
-                f"{CHOICE_ACTION_PREFIX}{CHOICE_SEPARATOR}{question.question_id}",
+                f"{CHOICE_ACTION_PREFIX}{SEPARATOR}{question.question_id}",
                 [
                     button(
                         choice.label,
-                        f"{CHOICE_ACTION_PREFIX}{CHOICE_SEPARATOR}{choice.id}",
-                        choice_value(question.question_id, choice.id),
+                        f"{CHOICE_ACTION_PREFIX}{SEPARATOR}{choice.id}",
+                        encode_choice(question.question_id, choice.id),
                     )
                     for choice in question.choices
                 ],
@@ -114,19 +113,11 @@ def question_message(question: QuestionReply, preface: list[str], intake_id: str
     return SlackMessage(
         text="\n".join([*preface, escape_mrkdwn(fallback)]),
         blocks=blocks,
-        metadata={
-            "event_type": QUESTION_EVENT,
-            "event_payload": {
-                "question_id": question.question_id,
-                "intake": intake_id,
-                "number": question.number,
-                "total": question.total,
-            },
-        },
+        metadata=metadata.model_dump() if metadata else None,
     )
 
 
-def answered_message(question_id: str, who: str, label: str) -> SlackMessage:
+def answered_message(question_id: str, who: Person, label: str) -> SlackMessage:
     """The question message after a click: buttons gone, who chose what shown.
 
     The question text comes from the catalog, not from the clicked payload.
@@ -150,7 +141,7 @@ def answered_message(question_id: str, who: str, label: str) -> SlackMessage:
 def reask_text(reask: Reask) -> str:
     """Quote what was wrong and say what is expected, with an example."""
     quoted = escape_mrkdwn(truncate(reask.quoted, 200))
-    return f"{mention(reask.to_user)} > {quoted}\n" + escape_mrkdwn(
+    return f"{mention(reask.to_user)} > {quoted}\n" + mrkdwn(
         msg.REASK.format(problem=reask.problem, expected=reask.expected, example=reask.example)
     )
 
@@ -161,7 +152,7 @@ def text_message(text: str) -> SlackMessage:
 
 
 def summary_message(
-    summary: Summary, intake_id: str, preface: list[str] | None = None
+    summary: Summary, preface: list[str] | None = None, metadata: PostMetadata | None = None
 ) -> SlackMessage:
     """The summary card, inside Block Kit's limits; notices of the same turn go on top."""
     a = summary.assessment
@@ -171,7 +162,7 @@ def summary_message(
         # Slack reads `<!channel>` in plain text too; escaped, it shows as typed.
         header(escape_mrkdwn(msg.SUMMARY_TITLE.format(project=summary.project))),
         section(
-            msg.SUMMARY_RECOMMENDATION.format(
+            mrkdwn(msg.SUMMARY_RECOMMENDATION).format(
                 strategy=escape_mrkdwn(a.label), score=a.scores[a.strategy]
             ),
             fields=[
@@ -221,7 +212,8 @@ def summary_message(
         lines = []
         for conflict in summary.conflicts:
             given = "; ".join(
-                f"{mention(line.by)}: {escape_mrkdwn(line.text)}" for line in conflict.answers
+                f"{mention(Person(id=line.by))}: {escape_mrkdwn(line.text)}"
+                for line in conflict.answers
             )
             lines.append(
                 f"• *{escape_mrkdwn(conflict.title)}*: {given} "
@@ -236,42 +228,25 @@ def summary_message(
                 f"{msg.LABEL_OPEN_QUESTIONS}: " + escape_mrkdwn(", ".join(summary.open_questions))
             )
         )
-    blocks.append(context(_owner_line(summary)))
+    blocks.append(context(_owner_line(summary.owner)))
     fallback = msg.SUMMARY_FALLBACK.format(
         project=summary.project, strategy=a.label, score=a.scores[a.strategy]
     )
     return SlackMessage(
         text=escape_mrkdwn(fallback),
         blocks=blocks,
-        metadata={
-            "event_type": SUMMARY_EVENT,
-            "event_payload": {
-                "strategy": a.strategy.value,
-                "intake": intake_id,
-                "score": a.scores[a.strategy],
-                "risks": len(a.risks),
-            },
-        },
+        metadata=metadata.model_dump() if metadata else None,
     )
 
 
-def _owner_line(summary: Summary) -> str:
-    if not summary.owner:
-        return f":warning: {escape_mrkdwn(msg.SUMMARY_NO_OWNER)}: {msg.OWNER_MISSING_HINT}"
-    owner = summary.owner.strip()
-    shown = owner if _is_user_mention(owner) else escape_mrkdwn(owner)
+def _owner_line(owner: Owner | None) -> str:
+    if not owner:
+        return f":warning: {escape_mrkdwn(msg.SUMMARY_NO_OWNER)}: {mrkdwn(msg.OWNER_MISSING_HINT)}"
+    shown = mention(owner) if isinstance(owner, Person) else escape_mrkdwn(owner)
     return f"{msg.LABEL_OWNER}: {shown}"
 
 
-_USER_MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^<>&]*)?>")
-
-
-def _is_user_mention(text: str) -> bool:
-    """Exactly one Slack user mention (<@U123> or <@U123|name>), nothing else."""
-    return _USER_MENTION.fullmatch(text) is not None
-
-
-def to_messages(replies: list[Reply], intake_id: str) -> list[SlackMessage]:
+def to_messages(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage]:
     """Replies of one turn -> as few messages as reads well.
 
     Notices before a question or summary ride along as context lines of that
@@ -286,10 +261,10 @@ def to_messages(replies: list[Reply], intake_id: str) -> list[SlackMessage]:
         elif isinstance(reply, Reask):
             pending.append(reask_text(reply))
         elif isinstance(reply, QuestionReply):
-            messages.append(question_message(reply, pending, intake_id))
+            messages.append(question_message(reply, pending, metadata_for(reply, ref)))
             pending = []
         elif isinstance(reply, SummaryReply):
-            messages.append(summary_message(reply.summary, intake_id, pending))
+            messages.append(summary_message(reply.summary, pending, metadata_for(reply, ref)))
             pending = []
     if pending:
         messages.append(text_message("\n".join(pending)))

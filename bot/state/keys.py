@@ -28,25 +28,13 @@ reversible, so two different refs or users can never produce the same key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from redis.crc import key_slot
 
+from bot.ports import IntakeRef
+
 _ESCAPES = str.maketrans({"%": "%25", ":": "%3A", "{": "%7B", "}": "%7D"})
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*")
-
-
-@dataclass(frozen=True, slots=True)
-class IntakeRef:
-    """Where one intake lives: a thread in a channel of a workspace on a platform.
-
-    ``thread`` is empty where the platform has no threads (the console).
-    """
-
-    platform: str
-    workspace: str
-    channel: str
-    thread: str
 
 
 def _e(component: str) -> str:

@@ -30,8 +30,9 @@ import pytest
 import redis
 
 from bot.logging_setup import configure_logging
+from bot.ports import IntakeRef, TurnStatus
 from bot.service import IntakeService
-from bot.state.keys import IntakeRef, intake_key
+from bot.state.keys import intake_key
 from bot.state.redis_client import RedisHandle, connect
 from bot.state.store import StateStore
 from conversations import messages as msg
@@ -71,7 +72,7 @@ async def _answer_many(url: str, state_dir: Path, prefix: str, worker: int) -> d
         for n in range(ANSWERS_PER_WORKER):
             value = f"p{worker}-{n}"
             for resend in range(MAX_RESENDS + 1):
-                outcome = await service.handle(
+                outcome = await service.take_turn(
                     REF,
                     Choose(
                         user=f"U{worker}",
@@ -79,10 +80,10 @@ async def _answer_many(url: str, state_dir: Path, prefix: str, worker: int) -> d
                         question_id="stakeholders",
                         value=value,
                     ),
-                    platform_delivery=f"{value}-{resend}",
+                    delivery=f"{value}-{resend}",
                 )
-                duplicates += outcome.duplicate
-                if outcome.saved:
+                duplicates += outcome.status is TurnStatus.DUPLICATE
+                if outcome.applied:
                     break
                 assert outcome.replies == [BUSY], outcome.replies
                 busy += 1
@@ -137,10 +138,10 @@ def prefix(shared_redis_url: str) -> Iterator[str]:
 async def _start_intake(url: str, state_dir: Path, prefix: str) -> None:
     service, handle = _service(url, state_dir, prefix)
     try:
-        outcome = await service.handle(
+        outcome = await service.take_turn(
             REF, Start(user="U0", at=datetime.now(UTC), project="Concurrency")
         )
-        assert outcome.saved
+        assert outcome.applied
     finally:
         await handle.aclose()
 

@@ -17,13 +17,14 @@ import pytest
 
 from bot.console import console_ref, run_intake
 from bot.plain_text import render_reply
+from bot.ports import IntakeRef
 from bot.service import IntakeService
 from bot.state.embedded_redis import EmbeddedRedis
-from bot.state.keys import IntakeRef
 from bot.state.redis_client import connect
 from bot.state.store import StateStore
 from conversations import messages as msg
 from conversations.intake import IntakeStatus
+from conversations.markup import strip
 from conversations.questions import QUESTIONS
 from conversations.replies import Notice, Tone
 from tests.conversations.flow import HAPPY_ANSWERS
@@ -78,7 +79,9 @@ async def test_a_piped_intake_prints_every_question_and_the_summary(
 ) -> None:
     """Piping every answer prints each question in turn and ends with the summary card."""
     printed = await run(service, lines(*HAPPY_ANSWERS.values()))
-    assert printed.startswith("Intake for *Churn model* started by alice.")
+    assert printed.startswith("Intake for Churn model started by alice.")
+    assert "*" not in printed
+    assert "`" not in printed
     for number in range(1, len(HAPPY_ANSWERS) + 1):
         assert f"[{number}/{len(HAPPY_ANSWERS)}]" in printed
     for question_id, answer in HAPPY_ANSWERS.items():
@@ -94,7 +97,7 @@ async def test_a_second_run_resumes_at_the_persons_question(service: IntakeServi
     """Running again for the same project says it is open and asks the next unanswered question."""
     await run(service, lines("40 GB a day", "finance"))
     printed = await run(service, lines("nightly"))
-    assert printed.startswith(msg.INTAKE_ALREADY_OPEN.format(project=PROJECT))
+    assert printed.startswith(strip(msg.INTAKE_ALREADY_OPEN).format(project=PROJECT))
     assert "[3/9] Data churn" in printed
     assert "Saved Data churn: nightly." in printed
     state = await service.load(console_ref(PROJECT), "alice")
@@ -117,7 +120,7 @@ async def test_cancel_ends_the_session_and_ignores_the_rest_of_the_input(
 ) -> None:
     """After `cancel` the console stops reading: later lines are never answered."""
     printed = await run(service, lines("cancel", "40 GB a day"))
-    assert "The intake for *Churn model* was cancelled by alice." in printed
+    assert "The intake for Churn model was cancelled by alice." in printed
     assert "Saved" not in printed
     state = await service.load(console_ref(PROJECT), "alice")
     assert state.intake is not None
@@ -190,7 +193,7 @@ async def test_the_console_resumes_after_the_process_ends(tmp_path: Path) -> Non
     assert SUMMARY_TITLE not in first.stdout
 
     second = console(state_dir, lines(*answers[3:]))
-    assert second.stdout.startswith(msg.INTAKE_ALREADY_OPEN.format(project=PROJECT))
+    assert second.stdout.startswith(strip(msg.INTAKE_ALREADY_OPEN).format(project=PROJECT))
     assert "[4/9] Model decay" in second.stdout.split("\n\n")[1]
     assert "[1/9]" not in second.stdout
     assert SUMMARY_TITLE in second.stdout
@@ -204,7 +207,7 @@ async def test_a_whole_intake_piped_through_the_console_prints_the_summary(
     state_dir = tmp_path / "state"
     result = console(state_dir, lines(*HAPPY_ANSWERS.values()))
     out = result.stdout
-    assert out.startswith("Intake for *Churn model* started by alice.")
+    assert out.startswith("Intake for Churn model started by alice.")
     assert out.index("[1/9] Data volume") < out.index("[9/9] Model type") < out.index(SUMMARY_TITLE)
     assert "Recommended deployment: Web service (REST API)" in out
     assert "Project owner: No project owner named" in out

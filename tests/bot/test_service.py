@@ -19,14 +19,16 @@ from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
 from bot.errors import StaleStateError, StoreUnavailableError
-from bot.service import IntakeService, Outcome
-from bot.state.keys import IntakeRef, channel_index_key, intake_delivery_key, intake_key, place_key
+from bot.ports import IntakeRef, Outcome, TurnStatus
+from bot.service import IntakeService
+from bot.state.keys import channel_index_key, intake_delivery_key, intake_key, place_key
 from bot.state.redis_client import connect
 from bot.state.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Versioned, Write
 from conversations import messages as msg
 from conversations.events import Choose, Event, Start, Text
 from conversations.intake import IntakeStatus
 from conversations.replies import Notice, QuestionReply, SummaryReply, Tone
+from conversations.summary import baseline_of
 from tests.conversations.flow import HAPPY_ANSWERS
 from tests.support.redis_servers import PrivateRedis, start_private_redis_server, unique_prefix
 
@@ -90,9 +92,9 @@ def saved_texts(outcome: Outcome) -> list[str]:
 
 async def answer_all(service: IntakeService, ref: IntakeRef, user: str = "alice") -> Outcome:
     """Start an intake and answer every question; the last outcome."""
-    outcome = await service.handle(ref, start(user))
+    outcome = await service.take_turn(ref, start(user))
     for minute, value in enumerate(HAPPY_ANSWERS.values(), start=1):
-        outcome = await service.handle(ref, text(value, user, minute))
+        outcome = await service.take_turn(ref, text(value, user, minute))
         assert saved_texts(outcome) == [value]
     return outcome
 
@@ -102,10 +104,10 @@ async def answer_all(service: IntakeService, ref: IntakeRef, user: str = "alice"
 
 async def test_start_and_answers_are_saved_and_load_back(service: IntakeService) -> None:
     """Each step is saved: the intake with its answers and the person's place."""
-    started = await service.handle(REF, start())
-    assert started.saved
+    started = await service.take_turn(REF, start())
+    assert started.applied
     assert isinstance(started.replies[-1], QuestionReply)
-    answered = await service.handle(REF, text("40 GB a day"))
+    answered = await service.take_turn(REF, text("40 GB a day"))
     assert saved_texts(answered) == ["40 GB a day"]
     state = await service.load(REF, "alice")
     assert state == answered.state
@@ -123,7 +125,7 @@ async def test_whole_intake_ends_with_a_summary_kept_as_baseline(service: Intake
     (summary,) = [reply for reply in last.replies if isinstance(reply, SummaryReply)]
     state = await service.load(REF, "alice")
     assert state.intake is not None
-    assert state.intake.baseline == summary.summary
+    assert state.intake.baseline == baseline_of(summary.summary)
     assert summary.summary.assessment.strategy == "rest_api"
 
 
@@ -132,17 +134,17 @@ async def test_a_new_service_on_the_same_redis_resumes_where_the_person_was(
 ) -> None:
     """Another process's service (a fresh client) carries on with the saved place."""
     first = make_service(store)
-    await first.handle(REF, start())
-    await first.handle(REF, text("40 GB a day"))
+    await first.take_turn(REF, start())
+    await first.take_turn(REF, text("40 GB a day"))
     async with connect(redis_url, tmp_path) as handle:
         second = make_service(StateStore(handle.client, store.prefix))
-        resumed = await second.handle(REF, start(minute=5))
+        resumed = await second.take_turn(REF, start(minute=5))
         assert isinstance(resumed.replies[0], Notice)
         assert resumed.replies[0].template == msg.INTAKE_ALREADY_OPEN
         asked = resumed.replies[-1]
         assert isinstance(asked, QuestionReply)
         assert asked.question_id == "stakeholders"
-        outcome = await second.handle(REF, text("finance", minute=6))
+        outcome = await second.take_turn(REF, text("finance", minute=6))
     assert saved_texts(outcome) == ["finance"]
     state = await first.load(REF, "alice")
     assert state.intake is not None
@@ -151,9 +153,9 @@ async def test_a_new_service_on_the_same_redis_resumes_where_the_person_was(
 
 async def test_threads_keep_their_intakes_apart(service: IntakeService) -> None:
     """Two threads in one channel hold two intakes; an answer in one never shows in the other."""
-    await service.handle(REF, start(project="One"))
-    await service.handle(OTHER_THREAD, start(project="Two"))
-    await service.handle(REF, text("40 GB a day"))
+    await service.take_turn(REF, start(project="One"))
+    await service.take_turn(OTHER_THREAD, start(project="Two"))
+    await service.take_turn(REF, text("40 GB a day"))
     one, two = await service.load(REF, "alice"), await service.load(OTHER_THREAD, "alice")
     assert one.intake is not None
     assert two.intake is not None
@@ -166,8 +168,8 @@ async def test_threads_keep_their_intakes_apart(service: IntakeService) -> None:
 async def test_a_new_intake_joins_its_channel_index(store: StateStore) -> None:
     """Starting an intake adds its key to the channel's index, for the digest."""
     service = make_service(store)
-    await service.handle(REF, start())
-    await service.handle(OTHER_THREAD, start())
+    await service.take_turn(REF, start())
+    await service.take_turn(OTHER_THREAD, start())
     index = channel_index_key(REF.platform, REF.workspace, REF.channel, store.prefix)
     assert await store.index_members(index) == {
         intake_key(REF, store.prefix),
@@ -179,9 +181,9 @@ async def test_a_message_without_an_intake_is_answered_and_writes_nothing(
     service: IntakeService, redis_client: Redis, key_prefix: str
 ) -> None:
     """Without `require_intake`, a thread with no intake gets the how-to-start reply only."""
-    outcome = await service.handle(REF, text("hello"))
+    outcome = await service.take_turn(REF, text("hello"))
     assert [r.template for r in outcome.replies if isinstance(r, Notice)] == [msg.NO_INTAKE]
-    assert not outcome.ignored
+    assert outcome.status is not TurnStatus.IGNORED
     assert await keys_under(redis_client, key_prefix) == set()
 
 
@@ -189,20 +191,20 @@ async def test_require_intake_ignores_threads_without_an_intake(
     service: IntakeService, redis_client: Redis, key_prefix: str
 ) -> None:
     """With `require_intake`, other threads' chatter gets no reply and writes nothing."""
-    outcome = await service.handle(
-        OTHER_THREAD, text("lunch?"), platform_delivery="Ev1", require_intake=True
+    outcome = await service.take_turn(
+        OTHER_THREAD, text("lunch?"), delivery="Ev1", require_intake=True
     )
-    assert outcome.ignored
-    assert outcome.replies == []
-    assert not outcome.saved
+    assert outcome.status is TurnStatus.IGNORED
+    assert outcome.replies == ()
+    assert outcome.status is not TurnStatus.APPLIED
     assert await keys_under(redis_client, key_prefix) == set()
 
 
 async def test_require_intake_still_handles_threads_that_have_one(service: IntakeService) -> None:
     """`require_intake` lets messages in an intake's thread through as usual."""
-    await service.handle(REF, start())
-    outcome = await service.handle(REF, text("40 GB a day"), require_intake=True)
-    assert not outcome.ignored
+    await service.take_turn(REF, start())
+    outcome = await service.take_turn(REF, text("40 GB a day"), require_intake=True)
+    assert outcome.status is not TurnStatus.IGNORED
     assert saved_texts(outcome) == ["40 GB a day"]
 
 
@@ -214,7 +216,7 @@ async def test_place_is_saved_with_the_short_ttl_and_the_intake_without_one(
 ) -> None:
     """A service built with a 1 s place TTL sets it on the place; the intake never expires."""
     service = make_service(store, place_ttl_seconds=1)
-    await service.handle(REF, start())
+    await service.take_turn(REF, start())
     place_ttl = await redis_client.pttl(place_key(REF, "alice", store.prefix))
     assert 0 < place_ttl <= 1000
     assert await redis_client.pttl(intake_key(REF, store.prefix)) == -1
@@ -225,11 +227,11 @@ async def test_every_step_renews_the_place_ttl_even_when_the_place_is_unchanged(
 ) -> None:
     """An active person's place does not expire: `help` leaves it as is but renews its TTL."""
     service = make_service(store, place_ttl_seconds=HOUR)
-    await service.handle(REF, start())
+    await service.take_turn(REF, start())
     key = place_key(REF, "alice", store.prefix)
     await redis_client.pexpire(key, 5000)
     before = await service.load(REF, "alice")
-    outcome = await service.handle(REF, text("help"))
+    outcome = await service.take_turn(REF, text("help"))
     assert any(isinstance(r, Notice) and r.template == msg.HELP for r in outcome.replies)
     assert await service.load(REF, "alice") == before
     assert 5000 < await redis_client.pttl(key) <= HOUR * 1000
@@ -240,9 +242,9 @@ async def test_answers_keep_the_intake_free_of_expiry(
 ) -> None:
     """Writes after the first still leave the intake without a TTL."""
     service = make_service(store, place_ttl_seconds=1)
-    await service.handle(REF, start())
-    await service.handle(REF, text("40 GB a day"))
-    await service.handle(REF, text("finance", user="bob"))
+    await service.take_turn(REF, start())
+    await service.take_turn(REF, text("40 GB a day"))
+    await service.take_turn(REF, text("finance", user="bob"))
     assert await redis_client.pttl(intake_key(REF, store.prefix)) == -1
     assert 0 < await redis_client.pttl(place_key(REF, "bob", store.prefix)) <= 1000
 
@@ -251,10 +253,10 @@ async def test_after_a_place_expires_the_person_rejoins_and_the_answers_stay(
     service: IntakeService, redis_client: Redis, key_prefix: str
 ) -> None:
     """An expired place (removed as Redis would) means a fresh join; the intake is intact."""
-    await service.handle(REF, start())
-    await service.handle(REF, text("40 GB a day"))
+    await service.take_turn(REF, start())
+    await service.take_turn(REF, text("40 GB a day"))
     await redis_client.unlink(place_key(REF, "alice", key_prefix))
-    outcome = await service.handle(REF, text("finance", minute=2))
+    outcome = await service.take_turn(REF, text("finance", minute=2))
     assert next(r for r in outcome.replies if isinstance(r, Notice)).template == msg.INTAKE_JOINED
     assert saved_texts(outcome) == ["finance"]
     state = await service.load(REF, "alice")
@@ -269,17 +271,15 @@ async def test_a_repeated_delivery_is_applied_once(
     service: IntakeService, redis_client: Redis, key_prefix: str
 ) -> None:
     """The same delivery id twice: the second is a duplicate with no replies and no change."""
-    await service.handle(REF, start(), platform_delivery="Ev0")
-    first = await service.handle(REF, text("40 GB a day"), platform_delivery="Ev1")
-    assert not first.duplicate
-    assert first.saved
+    await service.take_turn(REF, start(), delivery="Ev0")
+    first = await service.take_turn(REF, text("40 GB a day"), delivery="Ev1")
+    assert first.applied
     keys = [intake_key(REF, key_prefix), place_key(REF, "alice", key_prefix)]
     before = await raw_state(redis_client, keys)
 
-    again = await service.handle(REF, text("40 GB a day", minute=2), platform_delivery="Ev1")
-    assert again.duplicate
-    assert not again.saved
-    assert again.replies == []
+    again = await service.take_turn(REF, text("40 GB a day", minute=2), delivery="Ev1")
+    assert again.status is TurnStatus.DUPLICATE
+    assert again.replies == ()
     assert await raw_state(redis_client, keys) == before
     state = await service.load(REF, "alice")
     assert state.intake is not None
@@ -291,17 +291,17 @@ async def test_the_delivery_mark_expires_after_the_delivery_ttl(
 ) -> None:
     """The mark of a handled delivery lives for the configured delivery TTL, not forever."""
     service = make_service(store, delivery_ttl_seconds=120)
-    await service.handle(REF, start(), platform_delivery="Ev1")
+    await service.take_turn(REF, start(), delivery="Ev1")
     ttl = await redis_client.ttl(intake_delivery_key(REF, "Ev1", store.prefix))
     assert 0 < ttl <= 120
 
 
 async def test_a_different_delivery_with_the_same_text_is_applied(service: IntakeService) -> None:
     """Only the delivery id decides: the same words in a new delivery are a new answer."""
-    await service.handle(REF, start())
-    await service.handle(REF, text("40 GB a day"), platform_delivery="Ev1")
-    await service.handle(REF, text("edit 1", minute=2), platform_delivery="Ev2")
-    outcome = await service.handle(REF, text("40 GB a day", minute=3), platform_delivery="Ev3")
+    await service.take_turn(REF, start())
+    await service.take_turn(REF, text("40 GB a day"), delivery="Ev1")
+    await service.take_turn(REF, text("edit 1", minute=2), delivery="Ev2")
+    outcome = await service.take_turn(REF, text("40 GB a day", minute=3), delivery="Ev3")
     assert saved_texts(outcome) == ["40 GB a day"]
     state = await service.load(REF, "alice")
     assert state.intake is not None
@@ -312,11 +312,12 @@ async def test_a_refused_answer_with_a_delivery_id_is_marked_but_stores_no_answe
     service: IntakeService,
 ) -> None:
     """A re-asked answer changes no record; its repeat is still recognised as a duplicate."""
-    await service.handle(REF, start())
-    refused = await service.handle(REF, text("lots"), platform_delivery="Ev1")
-    assert refused.saved
+    await service.take_turn(REF, start())
+    refused = await service.take_turn(REF, text("lots"), delivery="Ev1")
+    assert refused.applied
     assert [r.kind for r in refused.replies] == ["reask"]
-    assert (await service.handle(REF, text("lots"), platform_delivery="Ev1")).duplicate
+    again = await service.take_turn(REF, text("lots"), delivery="Ev1")
+    assert again.status is TurnStatus.DUPLICATE
     state = await service.load(REF, "alice")
     assert state.intake is not None
     assert state.intake.answers == ()
@@ -355,8 +356,8 @@ async def test_redis_unreachable_tells_the_person_and_writes_nothing(
     async with connect(private_redis.url, tmp_path) as handle:
         store = StopsRedisBeforeSaving(handle.client, prefix, private_redis)
         service = make_service(store)
-        await service.handle(REF, start())
-        await service.handle(REF, text("40 GB a day"))
+        await service.take_turn(REF, start())
+        await service.take_turn(REF, text("40 GB a day"))
         keys = [intake_key(REF, prefix), place_key(REF, "alice", prefix)]
         before_raw = await raw_state(handle.client, keys)
         before = await service.load(REF, "alice")
@@ -366,10 +367,10 @@ async def test_redis_unreachable_tells_the_person_and_writes_nothing(
         else:
             store.armed = True
         with capture_logs() as logs:
-            outcome = await service.handle(REF, text("finance", minute=2), platform_delivery="Ev9")
+            outcome = await service.take_turn(REF, text("finance", minute=2), delivery="Ev9")
 
-        assert outcome.replies == [Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)]
-        assert not outcome.saved
+        assert outcome.replies == (Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM),)
+        assert outcome.status is not TurnStatus.APPLIED
         assert [entry["event"] for entry in logs][-1] == "intake.store_unavailable"
         assert private_redis.url not in str(logs)
 
@@ -378,7 +379,7 @@ async def test_redis_unreachable_tells_the_person_and_writes_nothing(
         assert await service.load(REF, "alice") == before
         assert not await handle.client.exists(intake_delivery_key(REF, "Ev9", prefix))
 
-        retried = await service.handle(REF, text("finance", minute=3), platform_delivery="Ev9")
+        retried = await service.take_turn(REF, text("finance", minute=3), delivery="Ev9")
     assert saved_texts(retried) == ["finance"]
 
 
@@ -388,10 +389,10 @@ async def test_a_password_never_reaches_the_outage_log(tmp_path: Path) -> None:
     try:
         async with connect(server.url, tmp_path) as handle:
             service = make_service(StateStore(handle.client, unique_prefix()))
-            await service.handle(REF, start())
+            await service.take_turn(REF, start())
             await asyncio.to_thread(server.stop)
             with capture_logs() as logs:
-                outcome = await service.handle(REF, text("40 GB a day"))
+                outcome = await service.take_turn(REF, text("40 GB a day"))
     finally:
         server.kill()
     assert outcome.replies[0] == Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)
@@ -427,10 +428,10 @@ async def test_a_save_that_ran_but_timed_out_counts_once_and_replies(
     """A timeout after the script ran is settled by asking again: one answer, and the replies."""
     store = AnswersLateOnce(redis_client, key_prefix)
     service = make_service(store)
-    await service.handle(REF, start())
+    await service.take_turn(REF, start())
     store.armed = True
-    outcome = await service.handle(REF, text("40 GB a day"), platform_delivery=delivery)
-    assert outcome.saved
+    outcome = await service.take_turn(REF, text("40 GB a day"), delivery=delivery)
+    assert outcome.applied
     assert saved_texts(outcome) == ["40 GB a day"]
     state = await service.load(REF, "alice")
     assert state.intake is not None
@@ -445,15 +446,15 @@ async def test_a_redis_that_refuses_writes_gets_a_clear_reply(
     """A Redis error other than an outage (out of memory) is still a could-not-save reply."""
     async with connect(private_redis.url, tmp_path) as handle:
         service = make_service(StateStore(handle.client, unique_prefix()))
-        await service.handle(REF, start())
+        await service.take_turn(REF, start())
         await handle.client.config_set("maxmemory-policy", "noeviction")
         await handle.client.config_set("maxmemory", "1")
         with capture_logs() as logs:
-            outcome = await service.handle(REF, text("40 GB a day"))
+            outcome = await service.take_turn(REF, text("40 GB a day"))
         await handle.client.config_set("maxmemory", "0")
         state = await service.load(REF, "alice")
-    assert outcome.replies == [Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)]
-    assert not outcome.saved
+    assert outcome.replies == (Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM),)
+    assert outcome.status is not TurnStatus.APPLIED
     assert "intake.store_failed" in [entry["event"] for entry in logs]
     assert state.intake is not None
     assert state.intake.answers == ()
@@ -479,7 +480,7 @@ class LosesTheFirstRace(StateStore):
     ) -> SaveResult:
         self.saves += 1
         if self.saves == 1:
-            await self.rival.handle(REF, self.rival_event)
+            await self.rival.take_turn(REF, self.rival_event)
         return await super().save_all(writes, delivery=delivery, index=index)
 
 
@@ -488,14 +489,14 @@ async def test_a_lost_race_is_retried_from_fresh_state_and_both_answers_are_kept
 ) -> None:
     """When a rival saves first, the step is re-run on the new state; no answer is lost."""
     rival = make_service(store)
-    await rival.handle(REF, start())
+    await rival.take_turn(REF, start())
     racing = LosesTheFirstRace(
         redis_client,
         store.prefix,
         rival,
         Choose(user="bob", at=at(1), question_id="churn", value="nightly"),
     )
-    outcome = await make_service(racing).handle(REF, text("40 GB a day", minute=2))
+    outcome = await make_service(racing).take_turn(REF, text("40 GB a day", minute=2))
     assert racing.saves == 2
     assert saved_texts(outcome) == ["40 GB a day"]
     state = await rival.load(REF, "alice")
@@ -533,14 +534,14 @@ async def test_endless_lost_races_end_in_a_busy_reply_after_the_attempt_limit(
     store: StateStore, redis_client: Redis
 ) -> None:
     """A step that never wins reloads max_attempts times, then asks the person to resend."""
-    await make_service(store).handle(REF, start())
+    await make_service(store).take_turn(REF, start())
     stale = AlwaysStale(redis_client, store.prefix)
     service = make_service(stale)
     service.max_attempts = 3
     with capture_logs() as logs:
-        outcome = await service.handle(REF, text("40 GB a day"))
-    assert outcome.replies == [Notice(template=msg.BUSY_RETRY, tone=Tone.PROBLEM)]
-    assert not outcome.saved
+        outcome = await service.take_turn(REF, text("40 GB a day"))
+    assert outcome.replies == (Notice(template=msg.BUSY_RETRY, tone=Tone.PROBLEM),)
+    assert outcome.status is not TurnStatus.APPLIED
     assert stale.loads == 3
     assert "intake.gave_up_after_conflicts" in [entry["event"] for entry in logs]
 
@@ -549,19 +550,19 @@ async def test_many_people_answering_at_once_lose_nothing(
     store: StateStore, redis_url: str, tmp_path: Path
 ) -> None:
     """Forty people answering in one intake at once, over two clients: every answer is kept."""
-    await make_service(store).handle(REF, start())
+    await make_service(store).take_turn(REF, start())
     async with connect(redis_url, tmp_path) as handle:
         services = [make_service(store), make_service(StateStore(handle.client, store.prefix))]
         outcomes = await asyncio.gather(
             *(
-                services[n % 2].handle(
+                services[n % 2].take_turn(
                     REF,
                     Choose(user=f"U{n}", at=at(n), question_id="stakeholders", value=f"team {n}"),
                 )
                 for n in range(40)
             )
         )
-    assert all(outcome.saved for outcome in outcomes)
+    assert all(outcome.applied for outcome in outcomes)
     state = await services[0].load(REF, "U0")
     assert state.intake is not None
     assert sorted(r.text for r in state.intake.answers) == sorted(f"team {n}" for n in range(40))
@@ -571,9 +572,9 @@ async def test_cancel_through_the_service_closes_the_intake_for_everybody(
     service: IntakeService,
 ) -> None:
     """A cancel is saved, so later messages from anyone are refused."""
-    await service.handle(REF, start())
-    await service.handle(REF, text("cancel"))
-    outcome = await service.handle(REF, text("40 GB a day", user="bob", minute=2))
+    await service.take_turn(REF, start())
+    await service.take_turn(REF, text("cancel"))
+    outcome = await service.take_turn(REF, text("40 GB a day", user="bob", minute=2))
     assert [r.template for r in outcome.replies if isinstance(r, Notice)] == [
         msg.INTAKE_IS_CANCELLED
     ]

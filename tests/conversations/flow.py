@@ -27,6 +27,7 @@ from conversations import messages as msg
 from conversations.dialogue import step
 from conversations.events import Choose, Event, Start, Text
 from conversations.intake import DialogueState, Intake, Place
+from conversations.people import Person
 from conversations.replies import Notice, QuestionReply, Reask, Reply, SummaryReply, Tone
 from conversations.summary import Summary
 
@@ -50,14 +51,12 @@ DECISION_ANSWERS: Mapping[str, str] = {
 }
 """Just the decision table's inputs."""
 
-# The conflict notice names each other person as its own mention parameter, so its
-# template is SAVED_CONFLICT with `{others}` expanded; match it by what comes before.
-_SAVED_TEMPLATES = (msg.SAVED, msg.SAVED_CONFLICT.split("{others}")[0])
+_SAVED_TEMPLATES = (msg.SAVED, msg.SAVED_CONFLICT)
 
 
 def plain(notice: Notice) -> str:
-    """A notice as plain text: typed text as is, people as their ids."""
-    return notice.render(lambda text: text, lambda user: user)
+    """A notice as plain text: typed text as is, people as their ids, markup as typed."""
+    return notice.fill(notice.template, lambda text: text, lambda person: person.id)
 
 
 def describe(replies: list[Reply]) -> str:
@@ -111,9 +110,13 @@ class Flow:
         """Someone starts an intake (`/intake <project>`)."""
         return self.apply(Start(user=user or self.starter, at=self.now(), project=project))
 
-    def send(self, text: str, *, user: str | None = None) -> Self:
-        """Someone types a message in the thread."""
-        return self.apply(Text(user=user or self.starter, at=self.now(), text=text))
+    def send(
+        self, text: str, *, user: str | None = None, mentions: tuple[Person, ...] = ()
+    ) -> Self:
+        """Someone types a message in the thread, mentioning `mentions` (as `@label` in `text`)."""
+        return self.apply(
+            Text(user=user or self.starter, at=self.now(), text=text, mentions=mentions)
+        )
 
     def choose(self, question_id: str, value: str, *, user: str | None = None) -> Self:
         """Someone clicks a choice button."""
@@ -185,6 +188,10 @@ class Flow:
         """The plain text of the notice built from `template`."""
         return plain(self.find_notice(template))
 
+    def notices_text(self) -> str:
+        """Every notice among the last replies as plain text, a line each (as a status reads)."""
+        return "\n".join(plain(reply) for reply in self.replies if isinstance(reply, Notice))
+
     @property
     def summary(self) -> Summary:
         """The summary card among the last replies."""
@@ -242,7 +249,7 @@ class Flow:
         self._check(
             isinstance(last, QuestionReply)
             and last.question_id == question_id
-            and last.to_user == self.last_user,
+            and last.to_user.id == self.last_user,
             f"expected the last reply to ask {question_id!r} of {self.last_user}",
         )
         self._check(
@@ -253,7 +260,7 @@ class Flow:
     def _expect_reask(self, quoted: str) -> None:
         reask = self.reask_reply
         self._check(
-            reask.quoted == quoted.strip() and reask.to_user == self.last_user,
+            reask.quoted == quoted.strip() and reask.to_user.id == self.last_user,
             f"expected a re-ask quoting {quoted!r}",
         )
         self._check(self.intake == self.before, "a refused answer must not change the intake")

@@ -11,8 +11,10 @@ from conversations.dialogue import step
 from conversations.events import Text
 from conversations.intake import DialogueState, IntakeStatus
 from conversations.parsing import MAX_ANSWER_CHARS
+from conversations.people import Person
 from conversations.questions import CATALOG
-from conversations.replies import Mention, Notice, QuestionReply, Reask, Tone
+from conversations.replies import Joined, Notice, QuestionReply, Reask, Tone
+from conversations.summary import baseline_of
 from tests.conversations.flow import (
     BASE_TIME,
     DECISION_ANSWERS,
@@ -31,7 +33,7 @@ def test_start_announces_the_intake_and_asks_the_first_question() -> None:
     flow = Flow("Churn model", starter="alice")
     flow.expect(notice=msg.INTAKE_STARTED, question="volume")
     started = flow.find_notice(msg.INTAKE_STARTED)
-    assert started.params == {"project": "Churn model", "user": Mention(user="alice")}
+    assert started.params == {"project": "Churn model", "user": Person(id="alice")}
     first = flow.replies[-1]
     assert isinstance(first, QuestionReply)
     assert (first.number, first.total) == (1, len(CATALOG))
@@ -127,9 +129,8 @@ def test_status_lists_answered_missing_and_skipped_questions_and_the_owner() -> 
     flow = Flow().answer({"volume": "40 GB a day", "model": "unknown"})
     flow.send("edit model").send("skip").send("owner maria").send("status")
     flow.expect(unchanged=True)
-    text = flow.notice_text(msg.STATUS_HEADER)
-    lines = text.splitlines()
-    assert lines[0] == "*Churn model*: 2 of 9 answered."
+    lines = flow.notices_text().splitlines()
+    assert lines[0] == "**Churn model**: 2 of 9 answered."
     assert "1. Data volume: 40 GB a day" in lines
     assert "2. Stakeholders: not answered" in lines
     assert "9. Model type: unknown" in lines
@@ -140,7 +141,7 @@ def test_status_lists_answered_missing_and_skipped_questions_and_the_owner() -> 
 def test_status_marks_a_skipped_question_and_a_missing_owner() -> None:
     """A skipped optional question reads "skipped"; no owner reads "nobody yet"."""
     flow = Flow().send("edit model").send("skip").send("status")
-    lines = flow.notice_text(msg.STATUS_HEADER).splitlines()
+    lines = flow.notices_text().splitlines()
     assert "9. Model type: skipped" in lines
     assert "Owner: nobody yet (`owner <name>`)" in lines
 
@@ -149,16 +150,18 @@ def test_status_shows_conflicting_answers() -> None:
     """`status` flags a question that people answered differently."""
     flow = Flow().answer({"volume": "40 GB a day"})
     flow.answer({"volume": "2 TB a day"}, user="bob")
-    lines = flow.send("status").notice_text(msg.STATUS_HEADER).splitlines()
+    lines = flow.send("status").notices_text().splitlines()
     assert "1. Data volume: 2 TB a day (conflict: 40 GB a day / 2 TB a day)" in lines
 
 
 def test_status_keeps_typed_text_out_of_the_template() -> None:
     """Answers with braces are shown as typed, never interpreted as template fields."""
     flow = Flow().answer({"stakeholders": "{project}, finance"})
-    notice = flow.send("status").find_notice(msg.STATUS_HEADER)
-    assert "{project}, finance" in plain(notice)
-    assert "{project}, finance" in notice.params.values()
+    flow.send("status").expect(notice=msg.STATUS_HEADER)
+    assert "2. Stakeholders: {project}, finance" in flow.notices_text().splitlines()
+    (line,) = [r for r in flow.replies if isinstance(r, Notice) and "value" in r.params]
+    assert line.template == msg.STATUS_LINE_ANSWERED
+    assert line.params["value"] == "{project}, finance"
 
 
 def test_back_returns_to_the_previous_question_showing_its_answer() -> None:
@@ -260,10 +263,11 @@ def test_restart_goes_back_to_the_first_question_keeping_answers() -> None:
 
 
 def test_owner_sets_the_owner_as_a_mention_or_a_name() -> None:
-    """`owner <@U1>` names a chat user (shown as a mention); `owner maria` a plain name."""
-    flow = Flow().send("owner <@U0MARIA>").expect(notice=msg.OWNER_SET)
-    assert flow.record.owner == "<@U0MARIA>"
-    assert flow.find_notice(msg.OWNER_SET).params == {"owner": Mention(user="U0MARIA")}
+    """`owner @Maria` naming a mentioned user makes that person owner; `owner maria` a plain name."""
+    maria = Person(id="U0MARIA", name="Maria")
+    flow = Flow().send("owner @Maria", mentions=(maria,)).expect(notice=msg.OWNER_SET)
+    assert flow.record.owner == maria
+    assert flow.find_notice(msg.OWNER_SET).params == {"owner": maria}
     flow.send("owner   Maria   Lopez").expect(notice=msg.OWNER_SET)
     assert flow.record.owner == "Maria Lopez"
     assert flow.find_notice(msg.OWNER_SET).params == {"owner": "Maria Lopez"}
@@ -307,10 +311,12 @@ def test_cancel_by_the_starter_closes_the_intake() -> None:
 
 def test_cancel_by_the_owner_closes_the_intake() -> None:
     """The named owner (a chat mention) can cancel an intake somebody else started."""
-    flow = Flow(starter="alice").send("owner <@U0MARIA|maria>")
+    flow = Flow(starter="alice").send(
+        "owner @maria", mentions=(Person(id="U0MARIA", name="maria"),)
+    )
     flow.send("cancel", user="U0MARIA").expect(notice=msg.INTAKE_CANCELLED)
     assert flow.record.status is IntakeStatus.CANCELLED
-    assert flow.find_notice(msg.INTAKE_CANCELLED).params["user"] == Mention(user="U0MARIA")
+    assert flow.find_notice(msg.INTAKE_CANCELLED).params["user"] == Person(id="U0MARIA")
 
 
 def test_cancel_by_anybody_else_is_refused_naming_who_may() -> None:
@@ -319,7 +325,8 @@ def test_cancel_by_anybody_else_is_refused_naming_who_may() -> None:
     refused = flow.find_notice("Only ")
     assert refused.tone is Tone.PROBLEM
     assert plain(refused) == "Only alice can cancel this intake."
-    flow.send("owner <@U0MARIA>").send("cancel", user="bob").expect(unchanged=True)
+    flow.send("owner @U0MARIA", mentions=(Person(id="U0MARIA"),))
+    flow.send("cancel", user="bob").expect(unchanged=True)
     assert plain(flow.find_notice("Only ")) == "Only alice or U0MARIA can cancel this intake."
     assert flow.record.status is IntakeStatus.OPEN
 
@@ -359,7 +366,7 @@ def test_summary_after_the_decision_inputs_lists_the_open_questions() -> None:
     flow = Flow().answer(DECISION_ANSWERS).send("summary").expect(summary=True)
     assert flow.summary.open_questions == ("stakeholders", "decay", "frequency", "model")
     assert flow.summary.assessment.strategy == "rest_api"
-    assert flow.record.baseline == flow.summary
+    assert flow.record.baseline == baseline_of(flow.summary)
 
 
 def test_summary_after_every_required_answer_leaves_only_the_optional_one_open() -> None:
@@ -446,7 +453,7 @@ def test_overlong_message_is_refused_with_its_length_and_the_limit() -> None:
 def test_overlong_refusal_renders_through_an_escaping_front_end() -> None:
     """The refusal's numbers format with separators even where typed text is escaped."""
     notice = Flow().send("4" * (MAX_ANSWER_CHARS + 1)).find_notice(msg.TOO_LONG.split("{")[0])
-    rendered = notice.render(html.escape, lambda user: f"<@{user}>")
+    rendered = notice.fill(notice.template, html.escape, lambda person: f"<@{person.id}>")
     assert rendered.startswith("That answer is 2,001 characters long; I take at most 2,000.")
 
 
@@ -512,9 +519,9 @@ def test_conflict_keeps_both_answers_and_uses_the_latest_without_an_owner() -> N
     """Different answers from two people are both kept; the summary flags them and uses the latest."""
     flow = Flow(starter="alice").answer(DECISION_ANSWERS, user="alice")
     flow.answer({"volume": "2 TB a day"}, user="bob")
-    conflict_prefix = msg.SAVED_CONFLICT.split("{others}")[0]
-    flow.expect(notice=conflict_prefix)
-    assert flow.find_notice(conflict_prefix).params["other0"] == Mention(user="alice")
+    flow.expect(notice=msg.SAVED_CONFLICT)
+    others = flow.find_notice(msg.SAVED_CONFLICT).params["others"]
+    assert others == Joined(items=(Person(id="alice"),))
     assert flow.texts("volume") == [("alice", "40 GB a day"), ("bob", "2 TB a day")]
     flow.send("summary")
     (conflict,) = flow.summary.conflicts
@@ -556,12 +563,12 @@ def test_first_summary_is_kept_as_the_baseline_and_never_replaced() -> None:
     """Later summaries reflect new answers, but the baseline stays the first summary."""
     flow = Flow().answer(HAPPY_ANSWERS)
     first = flow.summary
-    assert flow.record.baseline == first
+    assert flow.record.baseline == baseline_of(first)
     flow.send("edit volume").send("2 TB a day").expect(saved="2 TB a day")
     flow.send("summary").expect(summary=True)
     assert flow.summary.answers[0].text == "2 TB a day"
     assert flow.summary != first
-    assert flow.record.baseline == first
+    assert flow.record.baseline == baseline_of(first)
 
 
 def test_a_summary_command_can_set_the_baseline_before_every_question_is_answered() -> None:
@@ -571,7 +578,7 @@ def test_a_summary_command_can_set_the_baseline_before_every_question_is_answere
     flow.answer({"stakeholders": "finance"})
     flow.send("summary")
     assert flow.summary.open_questions != first.open_questions
-    assert flow.record.baseline == first
+    assert flow.record.baseline == baseline_of(first)
 
 
 # --- choices ----------------------------------------------------------------------------------
@@ -628,4 +635,4 @@ def test_reask_goes_to_the_person_who_answered() -> None:
     flow = Flow(starter="alice").send("lots", user="bob")
     reask = flow.reask_reply
     assert isinstance(reask, Reask)
-    assert reask.to_user == "bob"
+    assert reask.to_user == Person(id="bob")

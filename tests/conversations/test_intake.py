@@ -14,18 +14,19 @@ from conversations.intake import (
     conflicting,
     latest_by_person,
     next_question,
-    owner_user,
     summarise,
     typed_answers,
     unresolved,
     used_answer,
 )
+from conversations.people import Owner, Person, owner_id
 from conversations.questions import QUESTION_IDS
+from conversations.summary import baseline_of
 from tests.conversations.flow import BASE_TIME, DECISION_ANSWERS, HAPPY_ANSWERS
 
 
 def _intake(
-    *answers: tuple[str, str, str], owner: str | None = None, skipped: tuple[str, ...] = ()
+    *answers: tuple[str, str, str], owner: Owner | None = None, skipped: tuple[str, ...] = ()
 ) -> Intake:
     """An intake with (question, text, by) answers one minute apart, in the order given."""
     records = tuple(
@@ -43,20 +44,19 @@ def _intake(
 
 
 @pytest.mark.parametrize(
-    ("typed", "user"),
+    ("owner", "user"),
     [
-        ("<@U0MARIA>", "U0MARIA"),
-        ("<@U0MARIA|maria>", "U0MARIA"),
-        ("  <@U0MARIA>  ", "U0MARIA"),
+        (Person(id="U0MARIA", name="maria"), "U0MARIA"),
+        (Person(id="29:1a2B-teams"), "29:1a2B-teams"),
         ("@maria", "maria"),
-        ("maria", "maria"),
+        ("  maria ", "maria"),
         ("", None),
         (None, None),
     ],
 )
-def test_owner_user_reads_mentions_and_plain_names(typed: str | None, user: str | None) -> None:
-    """The owner as typed (a Slack mention, @name or a name) maps to the id answers carry."""
-    assert owner_user(typed) == user
+def test_owner_id_reads_mentions_and_plain_names(owner: Owner | None, user: str | None) -> None:
+    """The owner (a mentioned person, @name or a name) maps to the id answers carry."""
+    assert owner_id(owner) == user
 
 
 def test_latest_by_person_keeps_each_persons_newest_answer_oldest_first() -> None:
@@ -87,7 +87,7 @@ def test_used_answer_is_the_owners_latest_over_anybody_newer() -> None:
         ("volume", "1 GB a day", "U0MARIA"),
         ("volume", "5 GB a day", "U0MARIA"),
         ("volume", "2 GB a day", "bob"),
-        owner="<@U0MARIA>",
+        owner=Person(id="U0MARIA"),
     )
     used = used_answer(intake, "volume")
     assert used is not None
@@ -197,8 +197,10 @@ def test_place_belongs_to_the_intake_it_was_made_in() -> None:
 
 def test_records_round_trip_through_json() -> None:
     """The intake and a place survive the JSON the store keeps them in, unchanged."""
-    intake = _intake(*((q, t, "alice") for q, t in HAPPY_ANSWERS.items()), owner="<@U1>")
-    with_baseline = intake.model_copy(update={"baseline": summarise(intake, BASE_TIME)})
+    intake = _intake(*((q, t, "alice") for q, t in HAPPY_ANSWERS.items()), owner=Person(id="U1"))
+    summary = summarise(intake, BASE_TIME)
+    assert summary is not None
+    with_baseline = intake.model_copy(update={"baseline": baseline_of(summary)})
     assert Intake.model_validate_json(with_baseline.model_dump_json()) == with_baseline
     place = Place(user="bob", current="sla", history=("volume",), intake_started_at=BASE_TIME)
     assert Place.model_validate_json(place.model_dump_json()) == place

@@ -9,11 +9,13 @@ import pytest
 from conversations import messages as msg
 from conversations.answers import Answers, read_answers
 from conversations.decision import Recommendation, decide
+from conversations.people import Owner, Person
 from conversations.risks import (
     LIFESPAN_YEARS,
     RETRAIN_COST_SHARE,
     RULES,
     SIMPLE_COST_SHARE,
+    Plan,
     Risk,
     Rule,
     Severity,
@@ -30,7 +32,7 @@ from conversations.risks import (
 )
 from conversations.strategies import StrategyId
 
-OWNER = "<@U0OWNER>"
+OWNER = Person(id="U0OWNER")
 
 # Answers that land on each strategy (checked in `test_base_answers_land_where_expected`).
 STREAM = {"volume": "1 TB a day", "churn": "constant", "sla": "100 ms",
@@ -52,13 +54,13 @@ def answers_from(raw: Mapping[str, str]) -> Answers:
     return answers
 
 
-def check(rule: Rule, raw: Mapping[str, str], owner: str | None = OWNER) -> Risk | None:
+def check(rule: Rule, raw: Mapping[str, str], owner: Owner | None = OWNER) -> Risk | None:
     """Run one rule over typed answers and the recommendation the engine makes for them."""
     answers = answers_from(raw)
-    return rule(answers, decide(answers), owner)
+    return rule(Plan(answers, decide(answers), owner))
 
 
-def fired(rule: Rule, raw: Mapping[str, str], owner: str | None = OWNER) -> Risk:
+def fired(rule: Rule, raw: Mapping[str, str], owner: Owner | None = OWNER) -> Risk:
     """The risk a rule raises, failing the test if it stays quiet."""
     risk = check(rule, raw, owner)
     assert risk is not None

@@ -28,10 +28,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.models.blocks import Block
 
+from bot.ports import IntakeRef
 from bot.runtime import open_runtime
 from bot.settings import Settings
 from bot.slack.server import slack_server
-from bot.state.keys import IntakeRef
 from conversations.intake import Intake
 from tests.support.slack_signing import (
     CHANNEL_ID,

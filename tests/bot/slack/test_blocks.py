@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from bot.choice_codec import decode_choice
+from bot.ports import IntakeRef
 from bot.slack import blocks
 from bot.slack.limits import (
     ACTIONS_ELEMENTS_MAX,
@@ -22,13 +24,16 @@ from bot.slack.limits import (
 )
 from conversations import messages as msg
 from conversations.answers import read_answers
+from conversations.assessment import assess
 from conversations.dialogue import ask
+from conversations.people import Owner, Person
 from conversations.questions import CATALOG, Question
-from conversations.replies import Mention, Notice, Reask, SummaryReply, Tone
+from conversations.replies import Notice, Reask, SummaryReply, Tone
 from conversations.risks import Risk, Severity
-from conversations.summary import AnswerLine, Conflict, Summary, assess
+from conversations.summary import AnswerLine, Conflict, Summary
 from tests.bot.slack.conftest import assert_valid_blocks
 
+REF = IntakeRef("slack", "T0INTAKE01", "C0PROJECT1", "1700000000.000100")
 INTAKE = "T0INTAKE01/C0PROJECT1/1700000000.000100"
 ALICE = "U0ALICE01"
 BOB = "U0BOB0002"
@@ -103,7 +108,7 @@ def test_summary_card_stays_within_limits_however_much_there_is() -> None:
         open_questions=tuple(q.title for q in CATALOG),
     )
 
-    kwargs = _kwargs(blocks.summary_message(summary, INTAKE))
+    kwargs = _kwargs(blocks.summary_message(summary))
 
     assert len(kwargs["blocks"]) <= MAX_BLOCKS_PER_MESSAGE
     assert len(kwargs["text"]) <= MESSAGE_TEXT_RECOMMENDED_MAX
@@ -125,7 +130,7 @@ def test_summary_card_stays_within_limits_however_much_there_is() -> None:
 def test_summary_metadata_carries_the_strategy() -> None:
     """The summary's metadata is intake_summary with the recommended strategy id."""
     summary = _summary()
-    kwargs = _kwargs(blocks.summary_message(summary, INTAKE))
+    kwargs = _kwargs(blocks.to_messages([SummaryReply(summary=summary)], REF)[0])
     assert kwargs["metadata"]["event_type"] == "intake_summary"
     assert kwargs["metadata"]["event_payload"]["strategy"] == summary.assessment.strategy.value
     assert kwargs["metadata"]["event_payload"]["intake"] == INTAKE
@@ -133,7 +138,7 @@ def test_summary_metadata_carries_the_strategy() -> None:
 
 def test_summary_escapes_the_project_name_everywhere() -> None:
     """A project name with Slack markup shows as typed in the header, fallback and nowhere raw."""
-    kwargs = _kwargs(blocks.summary_message(_summary(project=HOSTILE), INTAKE))
+    kwargs = _kwargs(blocks.summary_message(_summary(project=HOSTILE)))
     header = kwargs["blocks"][0]["text"]["text"]
     assert header.startswith("Intake summary: &lt;!channel&gt; &amp; &lt;https://evil")
     assert "&lt;!channel&gt;" in kwargs["text"]
@@ -148,7 +153,7 @@ def test_conflicts_mention_each_person_and_escape_their_words() -> None:
         answers=(_line("volume", "2 TB <!here>", BOB), _line("volume", "40 GB a day", ALICE)),
         used=_line("volume", "40 GB a day", ALICE),
     )
-    kwargs = _kwargs(blocks.summary_message(_summary(conflicts=(conflict,)), INTAKE))
+    kwargs = _kwargs(blocks.summary_message(_summary(conflicts=(conflict,))))
     shown = json.dumps(kwargs["blocks"])
     assert f"<@{BOB}>: 2 TB &lt;!here&gt;" in shown
     assert f"<@{ALICE}>: 40 GB a day" in shown
@@ -158,17 +163,17 @@ def test_conflicts_mention_each_person_and_escape_their_words() -> None:
 @pytest.mark.parametrize(
     ("owner", "line"),
     [
-        (f"<@{BOB}>", f"Project owner: <@{BOB}>"),
-        (f"<@{BOB}|bob>", f"Project owner: <@{BOB}|bob>"),
+        (Person(id=BOB), f"Project owner: <@{BOB}>"),
+        (Person(id=BOB, name="bob"), f"Project owner: <@{BOB}>"),
         ("<!channel>", "Project owner: &lt;!channel&gt;"),
         (f"<@{BOB}> <!channel>", f"Project owner: &lt;@{BOB}&gt; &lt;!channel&gt;"),
         ("maria & co", "Project owner: maria &amp; co"),
     ],
-    ids=["mention", "mention-with-name", "channel-ping", "mention-plus-ping", "plain-name"],
+    ids=["mention", "mention-with-name", "channel-ping", "typed-mention-syntax", "plain-name"],
 )
-def test_owner_is_a_mention_only_when_exactly_one_user_mention(owner: str, line: str) -> None:
-    """An owner typed as one user mention pings them; anything else is shown escaped."""
-    kwargs = _kwargs(blocks.summary_message(_summary(owner=owner), INTAKE))
+def test_owner_is_a_mention_only_when_a_person(owner: Owner, line: str) -> None:
+    """An owner named by mention pings them; a typed name, whatever it holds, is shown escaped."""
+    kwargs = _kwargs(blocks.summary_message(_summary(owner=owner)))
     owner_block = kwargs["blocks"][-1]
     assert owner_block["type"] == "context"
     assert _texts(owner_block) == [line]
@@ -176,7 +181,7 @@ def test_owner_is_a_mention_only_when_exactly_one_user_mention(owner: str, line:
 
 def test_missing_owner_is_flagged_with_how_to_name_one() -> None:
     """A summary without an owner ends with a warning that says how to name one."""
-    kwargs = _kwargs(blocks.summary_message(_summary(owner=None), INTAKE))
+    kwargs = _kwargs(blocks.summary_message(_summary(owner=None)))
     [text] = _texts(kwargs["blocks"][-1])
     assert msg.SUMMARY_NO_OWNER in text
     assert "owner @name" in text
@@ -185,7 +190,7 @@ def test_missing_owner_is_flagged_with_how_to_name_one() -> None:
 def test_notice_escapes_typed_parameters_and_renders_mentions() -> None:
     """A notice escapes what people typed and shows a Mention as <@U...>, keeping its own markup."""
     notice = Notice(
-        template=msg.INTAKE_STARTED, params={"project": HOSTILE, "user": Mention(user=ALICE)}
+        template=msg.INTAKE_STARTED, params={"project": HOSTILE, "user": Person(id=ALICE)}
     )
     text = blocks.notice_text(notice)
     assert text == (
@@ -212,15 +217,15 @@ def test_notice_numbers_keep_their_format() -> None:
 
 def test_mention_renders_a_user_id_and_escapes_a_forged_one() -> None:
     """A user id becomes <@U...>; an id carrying markup cannot close the mention and ping."""
-    assert blocks.mention(ALICE) == f"<@{ALICE}>"
-    forged = blocks.mention("U1> <!channel")
+    assert blocks.mention(Person(id=ALICE)) == f"<@{ALICE}>"
+    forged = blocks.mention(Person(id="U1> <!channel"))
     assert "<!channel" not in forged
     assert forged == "<@U1&gt; &lt;!channel>"
 
 
 def test_question_addresses_the_person_and_carries_metadata() -> None:
     """A question starts with a mention of who is asked and carries intake_question metadata."""
-    kwargs = _kwargs(blocks.question_message(ask("volume", ALICE), [], INTAKE))
+    kwargs = _kwargs(blocks.to_messages([ask("volume", ALICE)], REF)[0])
     heading = kwargs["blocks"][0]["text"]["text"]
     assert heading.startswith(f"<@{ALICE}> *1/{len(CATALOG)} · Data volume*")
     assert kwargs["metadata"] == {
@@ -238,7 +243,7 @@ def test_question_addresses_the_person_and_carries_metadata() -> None:
 def test_every_question_renders_valid_blocks_with_working_buttons(question: Question) -> None:
     """Each catalog question renders valid blocks; each button's value names its question."""
     reply = ask(question.id, ALICE, current_answer=HOSTILE)
-    kwargs = _kwargs(blocks.question_message(reply, [], INTAKE))
+    kwargs = _kwargs(blocks.question_message(reply, []))
     actions = [block for block in kwargs["blocks"] if block["type"] == "actions"]
     if not question.choices:
         assert actions == []
@@ -248,19 +253,19 @@ def test_every_question_renders_valid_blocks_with_working_buttons(question: Ques
     for element, choice in zip(buttons["elements"], question.choices, strict=True):
         assert len(element["text"]["text"]) <= BUTTON_TEXT_MAX
         assert len(element["value"]) <= BUTTON_VALUE_MAX
-        assert blocks.parse_choice_value(element["value"]) == (question.id, choice.id)
+        assert decode_choice(element["value"]) == (question.id, choice.id)
     assert "<!channel>" not in json.dumps(kwargs)
 
 
 @pytest.mark.parametrize("value", ["", "churn", "churn:", ":cadence", "nothing-here"])
 def test_a_button_value_that_is_not_ours_parses_to_none(value: str) -> None:
     """Values without both a question id and a choice id are refused."""
-    assert blocks.parse_choice_value(value) is None
+    assert decode_choice(value) is None
 
 
 def test_answered_question_drops_buttons_and_names_the_chooser() -> None:
     """After a click the question shows who chose what, escaped, and has no buttons left."""
-    kwargs = _kwargs(blocks.answered_message("churn", ALICE, "<!channel> Constantly"))
+    kwargs = _kwargs(blocks.answered_message("churn", Person(id=ALICE), "<!channel> Constantly"))
     assert all(block["type"] != "actions" for block in kwargs["blocks"])
     assert _texts(kwargs["blocks"][-1]) == [
         f":white_check_mark: <@{ALICE}> chose *&lt;!channel&gt; Constantly*"
@@ -275,7 +280,7 @@ def test_reask_quotes_the_answer_escaped_and_says_what_is_expected() -> None:
         problem="I couldn't find a data size.",
         expected="a size with a unit and a period",
         example="40 GB a day",
-        to_user=ALICE,
+        to_user=Person(id=ALICE),
     )
     text = blocks.reask_text(reask)
     assert text.startswith(f"<@{ALICE}>")
@@ -287,10 +292,8 @@ def test_reask_quotes_the_answer_escaped_and_says_what_is_expected() -> None:
 def test_to_messages_merges_notices_into_the_following_question() -> None:
     """Notices before a question ride along as context lines of that one message."""
     saved = Notice(template=msg.SAVED, params={"question": "Data volume", "value": "<b>40 GB</b>"})
-    joined = Notice(
-        template=msg.INTAKE_JOINED, params={"user": Mention(user=BOB), "project": "Fraud"}
-    )
-    [message] = blocks.to_messages([joined, saved, ask("stakeholders", BOB)], INTAKE)
+    joined = Notice(template=msg.INTAKE_JOINED, params={"user": Person(id=BOB), "project": "Fraud"})
+    [message] = blocks.to_messages([joined, saved, ask("stakeholders", BOB)], REF)
     kwargs = _kwargs(message)
     first, second = kwargs["blocks"][:2]
     assert (first["type"], second["type"]) == ("context", "context")
@@ -303,7 +306,7 @@ def test_to_messages_merges_notices_into_the_following_question() -> None:
 def test_to_messages_puts_notices_before_a_summary_on_top_of_the_card() -> None:
     """A notice before the summary rides on the card as a context line: one post, not two."""
     saved = Notice(template=msg.SAVED, params={"question": "Model type", "value": "xgboost"})
-    (card,) = blocks.to_messages([saved, SummaryReply(summary=_summary())], INTAKE)
+    (card,) = blocks.to_messages([saved, SummaryReply(summary=_summary())], REF)
     kwargs = _kwargs(card)
     assert kwargs["metadata"]["event_type"] == "intake_summary"
     assert kwargs["blocks"][0] == {
@@ -316,7 +319,7 @@ def test_to_messages_puts_notices_before_a_summary_on_top_of_the_card() -> None:
 def test_to_messages_keeps_a_trailing_notice() -> None:
     """A notice after the last question is not dropped: it gets a message of its own."""
     notice = Notice(template=msg.HELP)
-    question, trailing = blocks.to_messages([ask("volume", ALICE), notice], INTAKE)
+    question, trailing = blocks.to_messages([ask("volume", ALICE), notice], REF)
     assert question.metadata is not None
     assert _kwargs(trailing)["text"] == blocks.notice_text(notice)
 
@@ -336,7 +339,7 @@ def test_as_kwargs_cuts_to_slacks_message_limits() -> None:
 def test_long_notice_is_cut_inside_section_limits() -> None:
     """A notice longer than a section allows is cut to fit, never splitting an escape."""
     notice = Notice(template="{value}", params={"value": "<" * 5000})
-    kwargs = _kwargs(blocks.to_messages([notice], INTAKE)[0])
+    kwargs = _kwargs(blocks.to_messages([notice], REF)[0])
     text = kwargs["blocks"][0]["text"]["text"]
     assert len(text) <= SECTION_TEXT_MAX
     assert text.endswith("&lt;…")

@@ -20,9 +20,9 @@ import pytest
 
 from conversations import messages as msg
 from conversations.answers import read_answers
+from conversations.assessment import assess
 from conversations.parsing import MAX_ANSWER_CHARS
 from conversations.questions import QUESTION_IDS
-from conversations.summary import assess
 from tests.bot.slack.conftest import (
     BOB_ID,
     SlackBot,

@@ -1,0 +1,59 @@
+"""The machine-readable object every question, summary and later post carries.
+
+Other apps in a workspace follow an intake through these: Slack sends the
+object as message metadata, Teams as the activity's `channelData.intake`.
+Both are built here, from the neutral replies, so they are the same object
+by construction.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.ports import IntakeRef
+from conversations.replies import QuestionReply, Reply, SummaryReply
+
+QUESTION_EVENT = "intake_question"
+SUMMARY_EVENT = "intake_summary"
+
+Payload = dict[str, str | int | float]
+
+
+class PostMetadata(BaseModel):
+    """Slack's message metadata shape: an event type and a flat payload."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: str
+    event_payload: Payload
+
+
+def intake_id(ref: IntakeRef) -> str:
+    """The intake's id as other apps see it: workspace/channel/thread."""
+    return "/".join((ref.workspace, ref.channel, ref.thread))
+
+
+def metadata_for(reply: Reply, ref: IntakeRef) -> PostMetadata | None:
+    """The metadata of the post that shows `reply`; None for replies that carry none."""
+    if isinstance(reply, QuestionReply):
+        return PostMetadata(
+            event_type=QUESTION_EVENT,
+            event_payload={
+                "question_id": reply.question_id,
+                "intake": intake_id(ref),
+                "number": reply.number,
+                "total": reply.total,
+            },
+        )
+    if isinstance(reply, SummaryReply):
+        a = reply.summary.assessment
+        return PostMetadata(
+            event_type=SUMMARY_EVENT,
+            event_payload={
+                "strategy": a.strategy.value,
+                "intake": intake_id(ref),
+                "score": a.scores[a.strategy],
+                "risks": len(a.risks),
+            },
+        )
+    return None
