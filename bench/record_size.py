@@ -17,18 +17,8 @@ from datetime import UTC, datetime, timedelta
 from conversations.dialogue import step
 from conversations.events import Event, Start, Text
 from conversations.intake import DialogueState, Intake, Place
+from testkit.answers import HAPPY_ANSWERS
 
-ANSWERS = {
-    "volume": "40 GB a day",
-    "stakeholders": "@maria, the fraud team, finance",
-    "churn": "nightly",
-    "decay": "every 30 days",
-    "frequency": "50k calls an hour",
-    "config": "no",
-    "sla": "under 50 ms",
-    "customer": "partner apps over the internet",
-    "model": "xgboost, about $300 to train",
-}
 PEOPLE = ("U0ALICE001", "U0BOB00002", "U0CAROL003", "U0DAVE0004")
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -58,7 +48,7 @@ class Thread:
 def completed() -> Thread:
     thread = Thread()
     thread.send(Start(user=PEOPLE[0], at=next(thread.clock), project="Fraud scoring"))
-    for answer in ANSWERS.values():
+    for answer in HAPPY_ANSWERS.values():
         thread.text(PEOPLE[0], answer)
     return thread
 
@@ -66,7 +56,7 @@ def completed() -> Thread:
 def answers_in_one_thread(count: int) -> Thread:
     """`count` answers after a completed intake: people keep revising the volume."""
     thread = completed()
-    for n in range(count - len(ANSWERS)):
+    for n in range(count - len(HAPPY_ANSWERS)):
         user = PEOPLE[n % len(PEOPLE)]
         thread.text(user, "edit volume")
         thread.text(user, f"{10 + n % 90} GB a day")
@@ -76,7 +66,9 @@ def answers_in_one_thread(count: int) -> Thread:
 def main() -> None:
     done = completed()
     place = done.places[PEOPLE[0]]
-    print(f"completed intake ({len(ANSWERS)} answers, summary out): {done.record_bytes():,} B")
+    print(
+        f"completed intake ({len(HAPPY_ANSWERS)} answers, summary out): {done.record_bytes():,} B"
+    )
     print(f"one person's place: {len(place.model_dump_json()):,} B")
     for count in (10, 1500):
         print(

@@ -40,16 +40,15 @@ from typing import Any
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.support.slack_signing import (  # noqa: E402 - after the path set-up above
+from testkit.slack_signing import (
     event_callback_body,
     message_event,
     signed_headers,
     slash_command_body,
 )
-from tests.support.slack_standin import SlackWebApiStandIn  # noqa: E402
+from testkit.slack_standin import SlackWebApiStandIn
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SECRET = "bench-signing-secret"
 ANSWERS = [

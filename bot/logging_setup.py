@@ -1,7 +1,8 @@
 """structlog configuration, with a processor that keeps secrets out of every log line.
 
 Secrets are dropped by key name (token, secret, password, authorization...)
-and scrubbed by shape (Slack tokens, bearer tokens, passwords in URLs) so a
+and scrubbed by shape (Slack tokens, bearer tokens, passwords in URLs, and JWTs
+such as the Bot Framework and Azure AD tokens Teams traffic carries) so a
 library error message that echoes a credential is cleaned too.
 """
 
@@ -24,6 +25,8 @@ _SECRET_SHAPES = (
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?<=://)[^/\s:@]*:[^/\s@]+(?=@)"),
+    # A JWT: base64url header (JSON, so "eyJ"), payload and signature (empty when unsigned).
+    re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
 )
 
 

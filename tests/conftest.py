@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from bot.state.embedded_redis import EmbeddedRedis
 from bot.state.redis_client import connect
 from bot.state.store import StateStore
-from tests.support.redis_servers import EMBEDDED, backends, delete_prefix, unique_prefix
+from testkit.redis_servers import EMBEDDED, backends, delete_prefix, unique_prefix
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -1,59 +1,33 @@
-"""Block Kit and message limits that Slack enforces, and the two helpers that keep us inside them.
+"""Slack's Block Kit and message limits, and the two helpers that keep us inside them.
 
 Slack rejects a whole message (``invalid_blocks``) when one field is too long, so
-every renderer cuts text to these numbers before posting rather than discovering
-them in production. Sources, as published by Slack:
-
-- Blocks reference (https://docs.slack.dev/reference/block-kit/blocks): up to
-  50 blocks in a message, 100 in a modal or Home tab.
-- Section block (https://docs.slack.dev/reference/block-kit/blocks/section-block):
-  ``text`` 1-3000 characters; ``fields`` at most 10 items of at most 2000
-  characters each; ``block_id`` at most 255 characters (the same for every block).
-- Header block (https://docs.slack.dev/reference/block-kit/blocks/header-block):
-  ``plain_text`` only, at most 150 characters.
-- Context block (https://docs.slack.dev/reference/block-kit/blocks/context-block):
-  at most 10 elements.
-- Actions block (https://docs.slack.dev/reference/block-kit/blocks/actions-block):
-  at most 25 elements (raised from 5; see python-slack-sdk PR #1253).
-- Button element (https://docs.slack.dev/reference/block-kit/block-elements/button-element):
-  ``text`` at most 75 characters, ``value`` at most 2000, ``url`` at most 3000,
-  ``action_id`` at most 255 (the same for every interactive element).
-- Message ``text`` (chat.postMessage, and the changelog "Truncating really long
-  messages", https://api.slack.com/changelog/2018-04-truncating-really-long-messages):
-  Slack truncates above 40,000 characters and returns a ``message_truncated``
-  warning; it asks apps to keep messages to about 4,000, and longer text may be
-  split into several messages, so 4,000 is the limit we design to.
-- Message metadata (https://docs.slack.dev/messaging/message-metadata): Slack
-  documents the shape (``event_type`` a short alphanumeric name,
-  ``event_payload`` a flat-ish JSON object) but publishes no size limit, so we
-  name none here; keep the payload to ids and short values.
-- Escaping (https://docs.slack.dev/messaging/formatting-message-text#escaping):
-  ``&``, ``<`` and ``>`` are control characters and must be sent as ``&amp;``,
-  ``&lt;`` and ``&gt;``; nothing else may be entity-encoded, because Slack only
-  decodes those three.
+every renderer cuts text to these numbers before posting. Where slack_sdk's block
+models publish a limit we take its number, so the two cannot drift apart; the few
+limits slack_sdk does not publish are stated here. ``escape_mrkdwn`` turns the three
+characters Slack treats as markup (``&``, ``<``, ``>``) into the only entities it
+decodes.
 """
 
 from __future__ import annotations
 
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, HeaderBlock, SectionBlock
+
+# slack_sdk models one block at a time, so it has no per-message block count.
 MAX_BLOCKS_PER_MESSAGE = 50
-MAX_BLOCKS_PER_VIEW = 100
 
-SECTION_TEXT_MAX = 3000
-SECTION_FIELDS_MAX_ITEMS = 10
+SECTION_TEXT_MAX = SectionBlock.text_max_length
+SECTION_FIELDS_MAX_ITEMS = SectionBlock.fields_max_length
+# slack_sdk checks how many fields a section has, not how long each one is.
 SECTION_FIELD_TEXT_MAX = 2000
-BLOCK_ID_MAX = 255
 
-HEADER_TEXT_MAX = 150
-CONTEXT_ELEMENTS_MAX = 10
-ACTIONS_ELEMENTS_MAX = 25
+HEADER_TEXT_MAX = HeaderBlock.text_max_length
+ACTIONS_ELEMENTS_MAX = ActionsBlock.elements_max_length
 
-BUTTON_TEXT_MAX = 75
-BUTTON_VALUE_MAX = 2000
-BUTTON_URL_MAX = 3000
-ACTION_ID_MAX = 255
+BUTTON_TEXT_MAX = ButtonElement.text_max_length
+BUTTON_VALUE_MAX = ButtonElement.value_max_length
 
+# Slack's advice for message text (it truncates only past 40,000); slack_sdk has no constant for it.
 MESSAGE_TEXT_RECOMMENDED_MAX = 4000
-MESSAGE_TEXT_HARD_MAX = 40000
 
 ELLIPSIS = "…"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.redis_servers import PrivateRedis, start_private_redis_server
+from testkit.redis_servers import PrivateRedis, start_private_redis_server
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from conversations import messages as msg
 from conversations.events import Choose, Start
 from conversations.intake import Intake
 from conversations.replies import Notice, Tone
-from tests.support.redis_servers import unique_prefix
+from testkit.redis_servers import unique_prefix
 
 REF = IntakeRef("slack", "T0001", "C0CONCUR", "1718000000.000100")
 WORKERS = 2

@@ -27,7 +27,7 @@ from conversations.intake import IntakeStatus
 from conversations.markup import strip
 from conversations.questions import QUESTIONS
 from conversations.replies import Notice, Tone
-from tests.conversations.flow import HAPPY_ANSWERS
+from testkit.answers import HAPPY_ANSWERS
 
 INTAKE_BOT = Path(sys.executable).with_name("intake-bot")
 PROJECT = "Churn model"

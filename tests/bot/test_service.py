@@ -29,8 +29,8 @@ from conversations.events import Choose, Event, Start, Text
 from conversations.intake import IntakeStatus
 from conversations.replies import Notice, QuestionReply, SummaryReply, Tone
 from conversations.summary import baseline_of
-from tests.conversations.flow import HAPPY_ANSWERS
-from tests.support.redis_servers import PrivateRedis, start_private_redis_server, unique_prefix
+from testkit.answers import HAPPY_ANSWERS
+from testkit.redis_servers import PrivateRedis, start_private_redis_server, unique_prefix
 
 REF = IntakeRef("slack", "T0001", "C0001", "1718000000.000100")
 OTHER_THREAD = IntakeRef("slack", "T0001", "C0001", "1718000999.000200")

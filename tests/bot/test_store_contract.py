@@ -36,7 +36,7 @@ from bot.state.store import (
     version_of,
     with_retries,
 )
-from tests.support.redis_servers import PrivateRedis, start_private_redis_server, unique_prefix
+from testkit.redis_servers import PrivateRedis, start_private_redis_server, unique_prefix
 
 REF = IntakeRef("slack", "T0001", "C0001", "1718000000.000100")
 

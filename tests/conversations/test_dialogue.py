@@ -15,10 +15,9 @@ from conversations.people import Person
 from conversations.questions import CATALOG
 from conversations.replies import Joined, Notice, QuestionReply, Reask, Tone
 from conversations.summary import baseline_of
+from testkit.answers import DECISION_ANSWERS, HAPPY_ANSWERS
 from tests.conversations.flow import (
     BASE_TIME,
-    DECISION_ANSWERS,
-    HAPPY_ANSWERS,
     Flow,
     plain,
 )

@@ -22,7 +22,8 @@ from conversations.intake import (
 from conversations.people import Owner, Person, owner_id
 from conversations.questions import QUESTION_IDS
 from conversations.summary import baseline_of
-from tests.conversations.flow import BASE_TIME, DECISION_ANSWERS, HAPPY_ANSWERS
+from testkit.answers import DECISION_ANSWERS, HAPPY_ANSWERS
+from tests.conversations.flow import BASE_TIME
 
 
 def _intake(

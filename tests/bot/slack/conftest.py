@@ -33,7 +33,7 @@ from bot.runtime import open_runtime
 from bot.settings import Settings
 from bot.slack.server import slack_server
 from conversations.intake import Intake
-from tests.support.slack_signing import (
+from testkit.slack_signing import (
     CHANNEL_ID,
     TEAM_ID,
     USER_ID,
@@ -43,7 +43,7 @@ from tests.support.slack_signing import (
     signed_headers,
     slash_command_body,
 )
-from tests.support.slack_standin import RecordedCall, SlackWebApiStandIn
+from testkit.slack_standin import RecordedCall, SlackWebApiStandIn
 
 SIGNING_SECRET = "intake-test-signing-secret-8f1c2d"
 BOB_ID = "U0BOB0002"

@@ -23,19 +23,8 @@ from conversations.answers import read_answers
 from conversations.assessment import assess
 from conversations.parsing import MAX_ANSWER_CHARS
 from conversations.questions import QUESTION_IDS
-from tests.bot.slack.conftest import (
-    BOB_ID,
-    SlackBot,
-    assert_valid_blocks,
-    make_settings,
-    metadata_of,
-    posted_blocks_and_text,
-    running_bot,
-    stale_timestamp,
-    stored_intake,
-)
-from tests.support.redis_servers import PrivateRedis
-from tests.support.slack_signing import (
+from testkit.redis_servers import PrivateRedis
+from testkit.slack_signing import (
     BOT_ID,
     BOT_USER_ID,
     CHANNEL_ID,
@@ -48,7 +37,18 @@ from tests.support.slack_signing import (
     slash_command_body,
     url_verification_body,
 )
-from tests.support.slack_standin import SlackWebApiStandIn
+from testkit.slack_standin import SlackWebApiStandIn
+from tests.bot.slack.conftest import (
+    BOB_ID,
+    SlackBot,
+    assert_valid_blocks,
+    make_settings,
+    metadata_of,
+    posted_blocks_and_text,
+    running_bot,
+    stale_timestamp,
+    stored_intake,
+)
 
 ANSWERS = {
     "volume": "40 GB a day",

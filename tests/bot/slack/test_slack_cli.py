@@ -18,9 +18,9 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from testkit.slack_signing import CHANNEL_ID, signed_headers, slash_command_body
+from testkit.slack_standin import SlackWebApiStandIn
 from tests.bot.slack.conftest import SIGNING_SECRET, metadata_of
-from tests.support.slack_signing import CHANNEL_ID, signed_headers, slash_command_body
-from tests.support.slack_standin import SlackWebApiStandIn
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0

@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.support.slack_signing import (
+from testkit.slack_signing import (
     BOT_USER_ID,
     CHANNEL_ID,
     TEAM_ID,
@@ -33,7 +33,7 @@ from tests.support.slack_signing import (
     slash_command_body,
     url_verification_body,
 )
-from tests.support.slack_standin import SlackWebApiStandIn, run_standin_in_thread
+from testkit.slack_standin import SlackWebApiStandIn, run_standin_in_thread
 
 SECRET = "test-signing-secret"
 TS_FORM = re.compile(r"^\d{10}\.\d{6}$")
@@ -147,36 +147,28 @@ async def test_message_ts_are_unique_and_increasing(
     assert all(TS_FORM.match(ts) for ts in timestamps)
 
 
-async def test_get_methods_read_query_parameters(
-    client: AsyncWebClient, api: SlackWebApiStandIn
-) -> None:
-    """users.info, conversations.info and chat.getPermalink answer for the ids they were asked."""
-    user = await client.users_info(user=USER_ID)
-    channel = await client.conversations_info(channel=CHANNEL_ID)
-    link = await client.chat_getPermalink(channel=CHANNEL_ID, message_ts="1700000000.000100")
-
-    assert user["user"]["id"] == USER_ID
-    assert channel["channel"]["id"] == CHANNEL_ID
-    assert channel["channel"]["is_channel"] is True
-    assert link["permalink"].endswith(f"/archives/{CHANNEL_ID}/p1700000000000100")
-
-
-async def test_other_chat_and_view_methods_answer_ok(client: AsyncWebClient) -> None:
-    """chat.update, chat.postEphemeral, views.open, views.publish and unknown methods answer ok."""
+async def test_update_and_ephemeral_answer_as_slack_does(client: AsyncWebClient) -> None:
+    """chat.update echoes the edited message at its ts; chat.postEphemeral gets a fresh message_ts."""
     update = await client.chat_update(channel=CHANNEL_ID, ts="1700000000.000100", text="edited")
     ephemeral = await client.chat_postEphemeral(channel=CHANNEL_ID, user=USER_ID, text="psst")
-    view = {"type": "modal", "title": {"type": "plain_text", "text": "Intake"}, "blocks": []}
-    opened = await client.views_open(trigger_id="1.2.abc", view=view)
-    published = await client.views_publish(user_id=USER_ID, view={"type": "home", "blocks": []})
-    other = await client.api_call("reactions.add", json={"channel": CHANNEL_ID, "name": "eyes"})
 
     assert update["ts"] == "1700000000.000100"
+    assert update["channel"] == CHANNEL_ID
     assert update["message"]["text"] == "edited"
     assert TS_FORM.match(ephemeral["message_ts"])
-    assert opened["view"]["type"] == "modal"
-    assert opened["view"]["id"].startswith("V")
-    assert published["ok"] is True
-    assert other.data == {"ok": True}
+
+
+async def test_a_method_the_bot_does_not_call_is_unknown(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """Any other method answers HTTP 200 with ok=false and unknown_method, as Slack does."""
+    with pytest.raises(SlackApiError) as raised:
+        await client.views_open(trigger_id="1.2.abc", view={"type": "modal", "blocks": []})
+
+    assert raised.value.response.status_code == 200
+    assert raised.value.response.data == {"ok": False, "error": "unknown_method"}
+    [call] = api.calls("views.open")
+    assert call.ok is False
 
 
 async def test_wrong_token_is_rejected_as_invalid_auth(api: SlackWebApiStandIn) -> None:
@@ -263,15 +255,16 @@ async def test_fail_next_answers_the_given_error_once(
 async def test_set_response_replaces_one_methods_answer(
     client: AsyncWebClient, api: SlackWebApiStandIn
 ) -> None:
-    """set_response lets a test play a private channel or any other answer."""
+    """set_response lets a test play another answer, here an Enterprise Grid install."""
     api.set_response(
-        "conversations.info",
-        lambda body: {"ok": True, "channel": {"id": body["channel"], "is_private": True}},
+        "auth.test",
+        lambda _body: {"ok": True, "user_id": BOT_USER_ID, "is_enterprise_install": True},
     )
 
-    answer = await client.conversations_info(channel="G0SECRET")
+    answer = await client.auth_test()
 
-    assert answer["channel"] == {"id": "G0SECRET", "is_private": True}
+    assert answer["is_enterprise_install"] is True
+    assert api.calls("auth.test")[0].response["is_enterprise_install"] is True
 
 
 async def test_reset_forgets_calls(client: AsyncWebClient, api: SlackWebApiStandIn) -> None:

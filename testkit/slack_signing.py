@@ -13,7 +13,7 @@ and ``X-Slack-Retry-Reason`` (Events API, "Retries").
 Payload shapes follow Slack's docs for slash commands (form-encoded fields),
 the Events API (a JSON ``event_callback`` envelope) and interactivity
 (form-encoded ``payload=<json>`` of type ``block_actions``). The workspace they
-describe is the one :mod:`tests.support.slack_standin` answers for: the same team,
+describe is the one :mod:`testkit.slack_standin` answers for: the same team,
 app and bot user, so Bolt's authorization and self-event filtering behave as
 they do against Slack.
 """

@@ -7,10 +7,12 @@ Unlike bolt's stand-in, waiting for calls uses notifications, never polling.
 
 What it plays, as Slack answers (HTTP 200 and ``{"ok": ...}``):
 
-- ``auth.test``, ``chat.postMessage``, ``chat.update``, ``chat.postEphemeral``,
-  ``chat.getPermalink``, ``conversations.info``, ``users.info``, ``views.open``,
-  ``views.publish`` with the fields an app reads; any other method answers
-  ``{"ok": true}``. ``set_response`` replaces the answer for one method.
+- The four methods the bot calls: ``auth.test`` (Bolt, at start), and
+  ``chat.postMessage``, ``chat.update`` and ``chat.postEphemeral``, with the
+  fields an app reads. Any other method answers
+  ``{"ok": false, "error": "unknown_method"}``, as Slack does, so a new call in
+  the bot fails here until the stand-in learns it. ``set_response`` replaces
+  the answer for one method.
 - Authentication: the ``Authorization: Bearer`` header (or, as Slack also
   accepts, a ``token`` form field) must carry the expected token; otherwise
   ``not_authed`` (no token) or ``invalid_auth`` (wrong token).
@@ -18,10 +20,10 @@ What it plays, as Slack answers (HTTP 200 and ``{"ok": ...}``):
   ``{"ok": false, "error": "ratelimited"}`` (Slack's "Rate limits" page);
   ``fail_next`` answers ``{"ok": false, "error": ...}`` with HTTP 200.
 
-Bodies arrive form-encoded, as JSON (slack_sdk sends JSON for chat.* and
-views.*), or as query parameters (slack_sdk's GET methods and ``auth.test``); all
-are merged into one dict, and fields Slack takes as JSON strings in form posts
-(``blocks``, ``metadata``, ``view``...) are decoded.
+Bodies arrive as JSON (slack_sdk sends JSON for chat.*), form-encoded, or as
+query parameters (``auth.test``); all are merged into one dict, and the fields
+Slack takes as JSON strings in form posts (``blocks``, ``attachments``,
+``metadata``) are decoded.
 
 Two ways to run it: ``async with SlackWebApiStandIn() as api`` on the test's
 event loop, or ``with run_standin_in_thread() as api`` on a loop of its own for
@@ -43,24 +45,15 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from tests.support.slack_signing import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+from testkit.slack_signing import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
 
 STANDIN_BOT_TOKEN = "xoxb-0000000000-intake-standin"
 
 # Fields Slack accepts as a JSON-encoded string when the body is form-encoded.
-_JSON_FIELDS = frozenset(
-    {
-        "blocks",
-        "attachments",
-        "metadata",
-        "view",
-        "unfurls",
-        "user_auth_blocks",
-        "user_auth_message",
-    }
-)
+_JSON_FIELDS = frozenset({"blocks", "attachments", "metadata"})
+# The bot scopes deploy/slack/manifest.yaml asks for.
 _SCOPES = (
-    "app_mentions:read,channels:history,chat:write,commands,groups:history,im:history,users:read"
+    "app_mentions:read,channels:history,chat:write,commands,groups:history,im:history,mpim:history"
 )
 # Slack's message ts: seconds, a dot, six digits. Counted in microseconds from here.
 _FIRST_TS_MICROS = 1_700_000_000_000_100
@@ -106,11 +99,6 @@ class _Fault:
     headers: dict[str, str]
 
 
-def ts_to_permalink_id(ts: str) -> str:
-    """The ``p...`` part of a Slack permalink: the ts without its dot."""
-    return "p" + ts.replace(".", "")
-
-
 class SlackWebApiStandIn:
     """The Slack Web API on 127.0.0.1, recording every call; start it with ``async with``."""
 
@@ -142,11 +130,6 @@ class SlackWebApiStandIn:
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
-            "chat.getPermalink": self._chat_get_permalink,
-            "conversations.info": self._conversations_info,
-            "users.info": self._users_info,
-            "views.open": self._views_open,
-            "views.publish": self._views_publish,
         }
 
     # -- lifecycle -----------------------------------------------------------------
@@ -294,7 +277,9 @@ class SlackWebApiStandIn:
             status, answer, extra_headers = fault.status, dict(fault.answer), dict(fault.headers)
         else:
             with self._lock:
-                responder = self._overrides.get(method) or self._answers.get(method, _plain_ok)
+                responder = self._overrides.get(method) or self._answers.get(
+                    method, _unknown_method
+                )
             status, answer = 200, responder(body)
             extra_headers = {"X-OAuth-Scopes": _SCOPES}
 
@@ -408,71 +393,9 @@ class SlackWebApiStandIn:
     def _chat_post_ephemeral(self, _body: dict[str, Any]) -> Answer:
         return {"ok": True, "message_ts": self._next_ts()}
 
-    def _chat_get_permalink(self, body: dict[str, Any]) -> Answer:
-        channel = str(body.get("channel", ""))
-        message_ts = str(body.get("message_ts", ""))
-        return {
-            "ok": True,
-            "channel": channel,
-            "permalink": (
-                f"https://{self.team_domain}.slack.com/archives/{channel}/"
-                f"{ts_to_permalink_id(message_ts)}"
-            ),
-        }
 
-    def _conversations_info(self, body: dict[str, Any]) -> Answer:
-        channel = str(body.get("channel", ""))
-        is_im = channel.startswith("D")
-        return {
-            "ok": True,
-            "channel": {
-                "id": channel,
-                "name": "" if is_im else f"channel-{channel.lower()}",
-                "is_channel": channel.startswith("C"),
-                "is_group": channel.startswith("G"),
-                "is_im": is_im,
-                "is_private": not channel.startswith("C"),
-                "is_archived": False,
-                "is_member": True,
-                "context_team_id": self.team_id,
-            },
-        }
-
-    def _users_info(self, body: dict[str, Any]) -> Answer:
-        user = str(body.get("user", ""))
-        return {
-            "ok": True,
-            "user": {
-                "id": user,
-                "team_id": self.team_id,
-                "name": user.lower(),
-                "real_name": f"User {user}",
-                "deleted": False,
-                "is_bot": user == BOT_USER_ID,
-                "tz": "Europe/London",
-                "profile": {"real_name": f"User {user}", "display_name": user.lower()},
-            },
-        }
-
-    def _view(self, body: dict[str, Any]) -> dict[str, Any]:
-        view = body.get("view")
-        return {
-            **(view if isinstance(view, dict) else {}),
-            "id": f"V{self._next_ts().replace('.', '')}",
-            "team_id": self.team_id,
-            "app_id": APP_ID,
-            "bot_id": BOT_ID,
-        }
-
-    def _views_open(self, body: dict[str, Any]) -> Answer:
-        return {"ok": True, "view": self._view(body)}
-
-    def _views_publish(self, body: dict[str, Any]) -> Answer:
-        return {"ok": True, "view": self._view(body)}
-
-
-def _plain_ok(_body: dict[str, Any]) -> Answer:
-    return {"ok": True}
+def _unknown_method(_body: dict[str, Any]) -> Answer:
+    return {"ok": False, "error": "unknown_method"}
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -504,9 +427,6 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
                 body.update(payload)
         elif request.content_type == "application/x-www-form-urlencoded":
             body.update(parse_qsl(await request.text(), keep_blank_values=True))
-        elif request.content_type.startswith("multipart/"):
-            form = await request.post()
-            body.update({k: v if isinstance(v, str) else v.file.read() for k, v in form.items()})
     for key in _JSON_FIELDS & body.keys():
         value = body[key]
         if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):

@@ -1,1 +1,0 @@
-"""Helpers shared by the test suites: stand-in servers and real Redis servers."""
