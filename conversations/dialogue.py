@@ -18,6 +18,7 @@ from conversations import messages as msg
 from conversations.answers import parse_answer
 from conversations.events import Choose, Event, Start, Text
 from conversations.intake import (
+    MAX_ANSWERS,
     AnswerRecord,
     DialogueState,
     Intake,
@@ -28,6 +29,7 @@ from conversations.intake import (
     summarise,
     typed_answers,
     used_answer,
+    with_answer,
 )
 from conversations.parsing import MAX_ANSWER_CHARS
 from conversations.people import Owner, Person, owner_id
@@ -187,6 +189,9 @@ def _choose(state: DialogueState, event: Choose) -> Step:
 
 def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datetime) -> Step:
     """Validate and record one answer, then move the person on."""
+    if intake.answer_count >= MAX_ANSWERS:
+        full = _notice(msg.TOO_MANY_ANSWERS, Tone.PROBLEM, limit=MAX_ANSWERS)
+        return DialogueState(intake=intake, place=place), [full]
     parsed = parse_answer(question_id, text)
     if isinstance(parsed, ParseError):
         reask = Reask(
@@ -199,12 +204,7 @@ def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datet
         )
         return DialogueState(intake=intake, place=place), [reask]
     record = AnswerRecord(question_id=question_id, text=text.strip(), by=place.user, at=at)
-    intake = intake.model_copy(
-        update={
-            "answers": (*intake.answers, record),
-            "skipped": tuple(q for q in intake.skipped if q != question_id),
-        }
-    )
+    intake = with_answer(intake, record)
     others = [other.by for other in conflicting(intake, question_id) if other.by != place.user]
     title = QUESTIONS[question_id].title
     saved = (

@@ -1,7 +1,9 @@
 """One project's intake record, each person's place in it, and what follows from them.
 
-The record keeps every answer with who gave it and when, so nothing a
-stakeholder said is overwritten by someone else. Which answer the decision
+The record keeps each person's latest answer to each question, with when they
+gave it, so nothing a stakeholder said is overwritten by someone else; the
+full history of answers is appended to a log beside the record (the service
+writes it), so a turn's cost does not grow with the intake's history. Which answer the decision
 uses is one rule: the project owner's latest answer to a question if the owner
 gave one, else the latest answer from anybody. Answers that disagree (after
 parsing, so "40GB daily" and "40 GB a day" agree) are reported as conflicts.
@@ -12,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from conversations.answers import Answers, parse_answer
 from conversations.assessment import assess
@@ -48,8 +50,19 @@ class Intake(Frozen):
     owner: Owner | None = None
     status: IntakeStatus = IntakeStatus.OPEN
     answers: tuple[AnswerRecord, ...] = ()
+    """Each person's latest answer to each question, oldest first."""
+    answer_count: int = 0
+    """Every answer ever given here, replaced ones included (the log holds them all)."""
     skipped: tuple[str, ...] = ()
     baseline: Baseline | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_stored_answers(cls, data: object) -> object:
+        """Records written before the count held every answer: their length is the count."""
+        if isinstance(data, dict) and "answer_count" not in data:
+            return {**data, "answer_count": len(data.get("answers") or ())}
+        return data
 
     @field_validator("baseline", mode="before")
     @classmethod
@@ -84,10 +97,31 @@ class DialogueState(Frozen):
     place: Place | None = None
 
 
+MAX_ANSWERS = 2000
+"""Answers one intake takes; past it, people are asked to start a new intake."""
+
+
+def with_answer(intake: Intake, record: AnswerRecord) -> Intake:
+    """The intake with `record` as its author's latest answer to its question."""
+    kept = tuple(
+        r for r in intake.answers if (r.question_id, r.by) != (record.question_id, record.by)
+    )
+    return intake.model_copy(
+        update={
+            "answers": (*kept, record),
+            "answer_count": intake.answer_count + 1,
+            "skipped": tuple(q for q in intake.skipped if q != record.question_id),
+        }
+    )
+
+
 def new_answer(before: Intake | None, after: Intake | None) -> AnswerRecord | None:
-    """The answer a step recorded, if it recorded one (the service reports it to front ends)."""
-    if after is None or len(after.answers) <= (len(before.answers) if before else 0):
+    """The answer a step recorded, if it recorded one (for the log and for front ends)."""
+    counted = before.answer_count if before is not None and after is not None else 0
+    if after is None or not after.answers or after.answer_count <= counted:
         return None
+    if before is not None and before.started_at != after.started_at:
+        return None  # a new intake in the thread: it holds no answers yet
     return after.answers[-1]
 
 

@@ -124,6 +124,10 @@ COULD_NOT_SAVE = (
     "I couldn't save that: my storage isn't answering just now. "
     "In a moment, reply `status` to see what is recorded, and send it again if it is missing."
 )
+TOO_MANY_ANSWERS = (
+    "This intake already holds {limit:,} answers, the most one intake keeps. "
+    "Start a new one with `start <project name>` to go on."
+)
 BUSY_RETRY = "Several people answered at once and I couldn't save yours. Please send it again."
 
 # --- summary text -------------------------------------------------------------------------

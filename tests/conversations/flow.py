@@ -203,7 +203,7 @@ class Flow:
         return self.places[who]
 
     def texts(self, question_id: str) -> list[tuple[str, str]]:
-        """(who, text) of every answer to one question on the record, oldest first."""
+        """(who, text) of each person's latest answer to one question, oldest first."""
         return [(r.by, r.text) for r in self.record.answers if r.question_id == question_id]
 
     def _expect_saved(self, text: str) -> None:
@@ -218,9 +218,9 @@ class Flow:
             len(saved) == 1 and saved[0].params.get("value") == text.strip(),
             f"expected one 'Saved' notice for {text!r}",
         )
-        before = len(self.before.answers) if self.before is not None else 0
+        before = self.before.answer_count if self.before is not None else 0
         self._check(
-            len(self.record.answers) == before + 1
+            self.record.answer_count == before + 1
             and self.record.answers[-1].text == text.strip()
             and self.record.answers[-1].by == self.last_user,
             f"expected {text!r} by {self.last_user} to be the newest answer on the record",

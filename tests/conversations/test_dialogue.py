@@ -9,7 +9,7 @@ import pytest
 from conversations import messages as msg
 from conversations.dialogue import step
 from conversations.events import Text
-from conversations.intake import DialogueState, IntakeStatus
+from conversations.intake import MAX_ANSWERS, DialogueState, IntakeStatus
 from conversations.parsing import MAX_ANSWER_CHARS
 from conversations.people import Person
 from conversations.questions import CATALOG
@@ -227,10 +227,11 @@ def test_edit_by_number_or_id_asks_that_question_with_its_answer(
 
 
 def test_edit_then_answer_replaces_the_answer_used() -> None:
-    """A new answer after `edit` becomes the used one; the old one stays in the record."""
+    """A new answer after `edit` becomes the used one; the record keeps the latest, and counts both."""
     flow = Flow().answer(DECISION_ANSWERS)
     flow.send("edit 1").send("2 TB a day").expect(saved="2 TB a day")
-    assert flow.texts("volume") == [("alice", "40 GB a day"), ("alice", "2 TB a day")]
+    assert flow.texts("volume") == [("alice", "2 TB a day")]
+    assert flow.record.answer_count == len(DECISION_ANSWERS) + 1
     flow.send("summary")
     assert flow.summary.answers[0].text == "2 TB a day"
     assert flow.summary.conflicts == ()
@@ -635,3 +636,24 @@ def test_reask_goes_to_the_person_who_answered() -> None:
     reask = flow.reask_reply
     assert isinstance(reask, Reask)
     assert reask.to_user == Person(id="bob")
+
+
+def test_the_record_stays_one_answer_per_person_and_question_however_often_they_answer() -> None:
+    """Two people revising one answer 300 times leave two answers on the record, and 600 counted."""
+    flow = Flow().answer({"volume": "40 GB a day"})
+    flow.answer({"volume": "41 GB a day"}, user="bob")
+    for n in range(299):
+        flow.answer({"volume": f"{n + 1} GB a day"})
+        flow.answer({"volume": f"{n + 2} TB a day"}, user="bob")
+    assert flow.texts("volume") == [("alice", "299 GB a day"), ("bob", "300 TB a day")]
+    assert flow.record.answer_count == 600
+    assert len(flow.record.answers) == 2
+
+
+def test_an_intake_past_its_answer_limit_refuses_more_and_says_how_to_go_on() -> None:
+    """At MAX_ANSWERS answers a further one is refused with the limit, and nothing changes."""
+    flow = Flow().answer({"volume": "40 GB a day"})
+    flow.intake = flow.record.model_copy(update={"answer_count": MAX_ANSWERS})
+    flow.send("finance").expect(notice=msg.TOO_MANY_ANSWERS, unchanged=True)
+    assert "2,000 answers" in flow.notice_text(msg.TOO_MANY_ANSWERS)
+    flow.choose("churn", "never").expect(notice=msg.TOO_MANY_ANSWERS, unchanged=True)
