@@ -18,13 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from bot.delivery import DeliveryPolicy, DeliveryWorker
 from bot.logging_setup import configure_logging
 from bot.plain_text import render_replies
 from bot.ports import Inbound, IntakeRef, Where
 from bot.runtime import open_runtime
 from bot.service import IntakeService, utc_now
 from bot.settings import Settings
-from conversations.events import Start, Text
+from bot.state.outbox import OutboxStore
+from conversations.events import Event, Start, Text
 from conversations.intake import IntakeStatus
 from conversations.people import Person
 from conversations.replies import Reply
@@ -33,6 +35,8 @@ PLATFORM = "console"
 WORKSPACE = "local"
 PROMPT = "> "
 EXIT_OK = 0
+UNPACED = 1_000_000.0
+CLOSE_GRACE_SECONDS = 5.0
 _MENTION = re.compile(r"(?<![\w@])@(?P<id>[A-Za-z0-9_][A-Za-z0-9_.-]*)")
 
 
@@ -50,10 +54,20 @@ class ConsoleOutbound:
     start_command: str | None = None
 
     async def post(
-        self, where: IntakeRef, replies: Sequence[Reply], *, only_for: str | None = None
-    ) -> IntakeRef | None:
-        """Print the replies; the terminal has one reader, so `only_for` changes nothing."""
-        del only_for
+        self,
+        where: IntakeRef,
+        replies: Sequence[Reply],
+        *,
+        only_for: str | None = None,
+        key: str | None = None,
+        maybe_posted: bool = False,
+    ) -> IntakeRef:
+        """Print the replies; one reader, so `only_for` changes nothing, and a key is not shown.
+
+        A reprint after a crash (`maybe_posted`) is the terminal's one honest option:
+        it cannot look back at what it printed.
+        """
+        del only_for, key, maybe_posted
         self.out.write(render_replies(replies) + "\n\n")
         self.out.flush()
         return where
@@ -77,25 +91,36 @@ async def run_intake(
     """Start or resume the intake, then feed it one line at a time until input ends."""
     ref = console_ref(project)
     outbound = ConsoleOutbound(out)
-    start = Start(user=user, at=utc_now(), project=project)
-    await service.receive(Inbound(ref, start, Where.DIRECT), outbound)
+    # The terminal is read by one person at their own pace: no platform rate to keep to.
+    policy = DeliveryPolicy(rate_per_second=UNPACED, burst=1)
+    worker = DeliveryWorker(OutboxStore(service.store.client, service.prefix), outbound, policy)
+    service.deliveries = worker
+    try:
+        event: Event | None = Start(user=user, at=utc_now(), project=project)
+        while event is not None:
+            outcome = await service.receive(Inbound(ref, event, Where.DIRECT), outbound)
+            await worker.settled(ref)  # this turn's replies are printed before the next prompt
+            state = outcome.state
+            if state and state.intake and state.intake.status is IntakeStatus.CANCELLED:
+                break
+            event = await _next_line(user, source, out, interactive=interactive)
+    finally:
+        await worker.close(grace_seconds=CLOSE_GRACE_SECONDS)
+    return EXIT_OK
+
+
+async def _next_line(user: str, source: TextIO, out: TextIO, *, interactive: bool) -> Text | None:
+    """The next non-blank line as an event; None at the end of the input."""
     while True:
         if interactive:
             out.write(PROMPT)
             out.flush()
         line = await asyncio.to_thread(source.readline)
         if not line:
-            break
+            return None
         text = line.rstrip("\n")
-        if not text.strip():
-            continue
-        outcome = await service.receive(
-            Inbound(ref, typed_event(user, text), Where.DIRECT), outbound
-        )
-        state = outcome.state
-        if state and state.intake and state.intake.status is IntakeStatus.CANCELLED:
-            break
-    return EXIT_OK
+        if text.strip():
+            return typed_event(user, text)
 
 
 def run_console(*, project: str, user: str | None) -> int:

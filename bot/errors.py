@@ -2,9 +2,13 @@
 
     IntakeBotError                 base of everything the bot raises on purpose
     ├── ConfigurationError         settings that cannot work (missing token, bad URL)
-    └── StoreError                 anything that went wrong holding state
-        ├── StoreUnavailableError  Redis could not be reached or timed out (see the class)
-        └── StaleStateError        a compare-and-set write lost to a concurrent writer
+    ├── StoreError                 anything that went wrong holding state
+    │   ├── StoreUnavailableError  Redis could not be reached or timed out (see the class)
+    │   └── StaleStateError        a compare-and-set write lost to a concurrent writer
+    └── DeliveryError              a post that did not certainly happen
+        ├── DeliveryRefusedError        the platform refused it for good: drop it, never retry
+        ├── DeliveryDeferredError       the platform did not act and asks to come back later
+        └── DeliveryUnknownError        the platform may have acted: look before posting again
 
 Library errors (redis, slack_sdk, botbuilder) are wrapped at the boundary with
 ``raise ... from exc`` so callers handle one family and keep the cause.
@@ -46,3 +50,39 @@ class StaleStateError(StoreError):
         self.key = key
         self.expected = expected
         self.found = found
+
+
+class DeliveryError(IntakeBotError):
+    """A post to a platform did not certainly happen; the subclass says what to do next."""
+
+
+class DeliveryRefusedError(DeliveryError):
+    """The platform refused the post and will refuse it again (channel gone, token revoked)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the platform refused the post: {reason}")
+        self.reason = reason
+
+
+class DeliveryDeferredError(DeliveryError):
+    """The platform did not act (rate limited, or an error before acting); try again later.
+
+    `retry_after` is the platform's own wait in seconds, when it said one.
+    """
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(f"the platform deferred the post: {reason}")
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class DeliveryUnknownError(DeliveryError):
+    """The request may have been acted on (the connection dropped, a 5xx after sending).
+
+    Posting again blindly could post twice: the next attempt must first look
+    for the post on the platform.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the post's outcome is unknown: {reason}")
+        self.reason = reason

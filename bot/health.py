@@ -1,17 +1,28 @@
 """`GET /healthz` and `GET /readyz`, the same on every server.
 
-Alive means the process answers; ready means Redis answers too, so a load
-balancer stops sending traffic to a replica that could not save an answer.
+Alive means the process answers. Ready means it takes turns: Redis accepts
+writes, and no shutdown has begun. So a load balancer stops sending traffic
+to a replica that could not save an answer, or that is draining to exit.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.state.store import StateStore
 
 
-def add_health_routes(app: web.Application, store: StateStore) -> None:
+@dataclass(eq=False)
+class Readiness:
+    """What `/readyz` reports; `stopping` turns it (and new turns) away at once on SIGTERM."""
+
+    store: StateStore
+    stopping: bool = False
+
+
+def add_health_routes(app: web.Application, readiness: Readiness) -> None:
     """Register the two probes on an aiohttp application."""
 
     async def healthz(request: web.Request) -> web.Response:
@@ -20,7 +31,9 @@ def add_health_routes(app: web.Application, store: StateStore) -> None:
 
     async def readyz(request: web.Request) -> web.Response:
         del request
-        if await store.ping():
+        if readiness.stopping:
+            return web.json_response({"status": "stopping"}, status=503)
+        if await readiness.store.ping():
             return web.json_response({"status": "ready", "redis": "ok"})
         return web.json_response({"status": "not ready", "redis": "unreachable"}, status=503)
 

@@ -62,6 +62,9 @@ class Inbound:
     event: Event
     where: Where
     delivery: str | None = None
+    last_try: bool = True
+    """False while the platform will deliver this again if it is not acknowledged (Slack
+    retries an event up to three times): a refusal then goes unsaid, and the retry decides."""
 
 
 class TurnStatus(StrEnum):
@@ -107,13 +110,27 @@ class Outbound(Protocol):
         ...
 
     async def post(
-        self, where: IntakeRef, replies: Sequence[Reply], *, only_for: str | None = None
-    ) -> IntakeRef | None:
-        """Post `replies` at `where`, in order; None when the platform refused them.
+        self,
+        where: IntakeRef,
+        replies: Sequence[Reply],
+        *,
+        only_for: str | None = None,
+        key: str | None = None,
+        maybe_posted: bool = False,
+    ) -> IntakeRef:
+        """Post `replies` at `where`, in order, and return where they landed.
 
         At a channel's top level (`where.thread` empty, on a platform with
         threads) the first post opens a thread, and the returned ref names it.
         `only_for` shows the replies to that one user only (Slack's ephemeral
         messages), for answers nobody else needs to see.
+
+        `key` identifies the replies (the outbox id) and travels with every
+        post. With `maybe_posted`, an earlier attempt with this key may have
+        gone through: the front end looks for posts carrying the key first and
+        posts only what is missing, so nothing appears twice.
+
+        Raises a `bot.errors.DeliveryError` subclass when the post did not
+        certainly happen.
         """
         ...

@@ -15,6 +15,9 @@ from conversations.replies import QuestionReply, Reply, SummaryReply
 
 QUESTION_EVENT = "intake_question"
 SUMMARY_EVENT = "intake_summary"
+NOTICE_EVENT = "intake_notice"
+OUTBOX_ID = "outbox_id"
+PART = "part"
 
 Payload = dict[str, str | int | float]
 
@@ -26,6 +29,21 @@ class PostMetadata(BaseModel):
 
     event_type: str
     event_payload: Payload
+
+    def keyed(self, key: str, part: int) -> PostMetadata:
+        """The same object carrying the outbox id and which of the entry's posts this is.
+
+        A delivery worker that cannot tell whether a post went through looks for
+        these two values before posting again.
+        """
+        return self.model_copy(
+            update={"event_payload": {**self.event_payload, OUTBOX_ID: key, PART: part}}
+        )
+
+
+def notice_metadata(ref: IntakeRef) -> PostMetadata:
+    """The metadata of a post that holds only notices."""
+    return PostMetadata(event_type=NOTICE_EVENT, event_payload={"intake": intake_id(ref)})
 
 
 def intake_id(ref: IntakeRef) -> str:

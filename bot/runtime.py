@@ -1,4 +1,4 @@
-"""Wiring shared by every entry point: settings -> Redis -> store -> service.
+"""Wiring shared by every server: settings -> Redis -> store -> service -> delivery worker.
 
 Built once in the entry point and passed down; nothing here is a module-level
 singleton, so tests open as many runtimes as they like side by side.
@@ -11,9 +11,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from bot.delivery import DeliveryPolicy, DeliveryWorker
+from bot.ports import Outbound
 from bot.service import IntakeService
 from bot.settings import Settings
-from bot.state.redis_client import RedisHandle, connect
+from bot.state.outbox import OutboxStore
+from bot.state.redis_client import PoolLimits, RedisHandle, connect
 from bot.state.store import StateStore
 
 
@@ -25,12 +28,36 @@ class Runtime:
     redis: RedisHandle
     store: StateStore
     service: IntakeService
+    worker: DeliveryWorker | None
+
+
+def delivery_policy(settings: Settings) -> DeliveryPolicy:
+    """The delivery worker's pace and sweep, from settings."""
+    return DeliveryPolicy(
+        rate_per_second=settings.outbox_rate_per_second,
+        burst=settings.outbox_burst,
+        sweep_seconds=settings.outbox_sweep_seconds,
+    )
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """Connect to Redis (or start the embedded one) and build the service; close both after."""
-    handle = await asyncio.to_thread(connect, settings.redis_url_value(), settings.state_dir)
+async def open_runtime(
+    settings: Settings, outbound: Outbound | None = None
+) -> AsyncIterator[Runtime]:
+    """Connect to Redis (or start the embedded one) and build the service; close both after.
+
+    With `outbound`, a delivery worker posts the outbox through it. On the way
+    out the worker drains for up to `shutdown_grace_seconds`, and what is left
+    stays queued for another replica or the next start.
+    """
+    limits = PoolLimits(
+        max_connections=settings.redis_max_connections,
+        wait_seconds=settings.redis_pool_timeout_seconds,
+    )
+    handle = await asyncio.to_thread(
+        connect, settings.redis_url_value(), settings.state_dir, limits=limits
+    )
+    worker: DeliveryWorker | None = None
     try:
         store = StateStore(handle.client, prefix=settings.key_prefix)
         service = IntakeService(
@@ -39,6 +66,13 @@ async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             place_ttl_seconds=settings.place_ttl_seconds,
             delivery_ttl_seconds=settings.delivery_ttl_seconds,
         )
-        yield Runtime(settings=settings, redis=handle, store=store, service=service)
+        if outbound is not None:
+            outbox = OutboxStore(handle.client, settings.key_prefix)
+            worker = DeliveryWorker(outbox, outbound, delivery_policy(settings))
+            service.deliveries = worker
+            worker.start()
+        yield Runtime(settings=settings, redis=handle, store=store, service=service, worker=worker)
     finally:
+        if worker is not None:
+            await worker.close(settings.shutdown_grace_seconds)
         await handle.aclose()

@@ -1,20 +1,31 @@
 """The inbound port: the one use-case layer every front end calls.
 
 A front end hands `receive` one `Inbound` and the `Outbound` it posts
-through; the service decides what the event means where it was written
-(`opening` a thread from a channel, a turn in a thread or a direct
-conversation), works on at most `TURNS_AT_ONCE` turns at a time, and posts
-the replies. For one turn (`take_turn`) it loads the
-intake and the person's place in one round trip, runs the pure dialogue, and
-writes both back in one atomic compare-and-set together with a delivery mark.
-So a lost race is retried from fresh state, a repeated delivery is recognised
-by Redis itself, and when Redis is away the person is told and nothing is
-half-written.
+through. The service decides what the event means where it was written:
+`opening` a thread from a channel, or a turn in a thread or a direct
+conversation. It works on at most `TURNS_AT_ONCE` turns at a time.
+
+Acknowledged means saved, and saved means posted. A turn's replies are
+queued in its channel's outbox by the same script that saves its state and
+its delivery mark. The delivery worker (`bot.delivery`) posts them, and
+`receive` returns as soon as that script has run: the front end acknowledges
+the platform only then.
+
+For one turn (`take_turn`) the service:
+- loads the intake and the person's place in one round trip;
+- runs the pure dialogue;
+- writes both back in one atomic compare-and-set, together with the delivery
+  mark, the answer for the intake's log and the replies for the outbox.
+
+So a lost race is retried from fresh state, a repeated delivery is
+recognised by Redis itself, and when Redis is away nothing is half-written.
+The person is told only when the platform will not retry (`Inbound.last_try`).
 
 Every turn carries a mark with a token of its own, even without a platform
-delivery id. A save that times out after Redis ran it, or that redis-py sends
-again after a dropped connection, then comes back as a duplicate holding this
-turn's token: the answer was saved once, and the person gets their replies.
+delivery id. Suppose a save times out after Redis ran it, or redis-py sends it
+again after a dropped connection. The repeat then comes back as a duplicate
+holding this turn's token, so the answer is saved once and the replies are
+queued once.
 """
 
 from __future__ import annotations
@@ -22,29 +33,43 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 import structlog
 from structlog.contextvars import bound_contextvars
 
-from bot.errors import StaleStateError, StoreError, StoreUnavailableError
+from bot.errors import DeliveryError, StaleStateError, StoreError, StoreUnavailableError
 from bot.ports import Inbound, IntakeRef, Outbound, Outcome, TurnStatus, Where
 from bot.state.keys import (
+    answer_log_key,
     channel_index_key,
     delivery_key,
     intake_delivery_key,
     intake_key,
+    outbox_key,
     place_key,
 )
-from bot.state.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Write, with_retries
+from bot.state.outbox import OutboxEntry
+from bot.state.store import (
+    Append,
+    DeliveryMark,
+    Enqueue,
+    IndexEntry,
+    SaveResult,
+    StateStore,
+    Write,
+    with_retries,
+)
 from conversations import messages as msg
 from conversations.dialogue import opening, read_start, step
 from conversations.events import Event, Start, Text
-from conversations.intake import AnswerRecord, DialogueState, Intake, Place, new_answer
+from conversations.intake import DialogueState, Intake, Place, new_answer
 from conversations.messages import ROOT_MESSAGE
 from conversations.people import Person
-from conversations.replies import Notice, Tone
+from conversations.replies import Notice, Reply, Tone
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +81,15 @@ TURN_MARK_TTL_SECONDS = 300
 # Turns worked on at once in one process. Turns beyond this wait parked, not runnable,
 # so under load the event loop keeps answering the platform's requests (acks) promptly.
 TURNS_AT_ONCE = 8
+# A platform wants its acknowledgement within 3 s (Slack); past this the turn is given up.
+TURN_DEADLINE_SECONDS = 2.5
+
+
+class Deliveries(Protocol):
+    """Who posts what turns queued: the delivery worker, told each time a turn queued replies."""
+
+    def poke(self, ref: IntakeRef) -> None:
+        """Replies were queued for `ref`'s channel."""
 
 
 def utc_now() -> datetime:
@@ -63,9 +97,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _refusal(template: str) -> Outcome:
+def _refusal(template: str, ref: IntakeRef | None = None) -> Outcome:
     return Outcome(
-        status=TurnStatus.REFUSED, replies=(Notice(template=template, tone=Tone.PROBLEM),)
+        status=TurnStatus.REFUSED, ref=ref, replies=(Notice(template=template, tone=Tone.PROBLEM),)
     )
 
 
@@ -78,6 +112,8 @@ class IntakeService:
     place_ttl_seconds: int
     delivery_ttl_seconds: int
     max_attempts: int = MAX_ATTEMPTS
+    deliveries: Deliveries | None = None
+    turn_deadline_seconds: float = TURN_DEADLINE_SECONDS
     # One lock per intake key, held while a turn loads, steps and saves. It only
     # queues this process's own turns on one intake, so they stop losing
     # compare-and-set races to each other; other replicas are still kept
@@ -88,15 +124,42 @@ class IntakeService:
     _busy: asyncio.Semaphore = field(
         default_factory=lambda: asyncio.Semaphore(TURNS_AT_ONCE), init=False, repr=False
     )
+    _taking: bool = field(default=True, init=False)
+    _in_flight: int = field(default=0, init=False)
+    _idle: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     async def receive(self, inbound: Inbound, outbound: Outbound) -> Outcome:
-        """The front ends' one entry: apply what a person did, and post the replies."""
-        with bound_contextvars(platform=inbound.ref.platform, delivery=inbound.delivery):
-            async with self._busy:
-                outcome = await self._route(inbound, outbound)
-            if outcome.status in (TurnStatus.DUPLICATE, TurnStatus.IGNORED):
-                log.info("turn.skipped", status=outcome.status.value)
-            return outcome
+        """The front ends' one entry: apply what a person did; its replies are then posted.
+
+        Returns once the turn and its replies are saved (or it was refused):
+        the front end acknowledges the platform on this outcome.
+        """
+        if not self._taking:
+            return Outcome(status=TurnStatus.REFUSED, ref=inbound.ref)
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            with bound_contextvars(platform=inbound.ref.platform, delivery=inbound.delivery):
+                async with self._busy:
+                    outcome = await self._route(inbound, outbound)
+                if outcome.status in (TurnStatus.DUPLICATE, TurnStatus.IGNORED):
+                    log.info("turn.skipped", status=outcome.status.value)
+                return outcome
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    def stop_taking_turns(self) -> None:
+        """From now on every inbound event is refused unsaved (a shutdown has begun)."""
+        self._taking = False
+        if not self._in_flight:
+            self._idle.set()
+
+    async def turns_finished(self) -> None:
+        """Wait until no turn is in flight."""
+        if self._in_flight:
+            await self._idle.wait()
 
     async def _route(self, inbound: Inbound, outbound: Outbound) -> Outcome:
         ref, event = inbound.ref, inbound.event
@@ -104,40 +167,75 @@ class IntakeService:
             wanted = opening(event, outbound.start_command)
             if isinstance(wanted, Start):
                 return await self._open_thread(inbound, wanted, outbound)
-            await outbound.post(ref, wanted, only_for=event.user)
+            await _post_now(outbound, ref, wanted, only_for=event.user)
             return Outcome(status=TurnStatus.APPLIED, ref=ref, replies=tuple(wanted))
         if inbound.where is Where.DIRECT and isinstance(event, Text):
             event = read_start(event) or event
-        outcome = await self.take_turn(
-            ref,
-            event,
-            delivery=inbound.delivery,
-            require_intake=inbound.where is Where.THREAD,
+        outcome = await self._turn_in_time(
+            ref, event, delivery=inbound.delivery, require_intake=inbound.where is Where.THREAD
         )
-        if outcome.replies and outcome.status in (TurnStatus.APPLIED, TurnStatus.REFUSED):
-            await outbound.post(ref, outcome.replies)
+        await self._follow_up(inbound, outcome, outbound, ref)
         return outcome
 
     async def _open_thread(self, inbound: Inbound, start: Start, outbound: Outbound) -> Outcome:
         """Post the intake's root message in the channel, then start the intake in its thread.
 
-        The delivery is claimed first, so a retried command posts one root, not two.
+        The delivery is claimed first, so a retried command posts one root, not
+        two; when Redis cannot say, nothing is posted but a private "try again".
         """
-        if inbound.delivery and not await self._claim_delivery(
-            inbound.ref.platform, inbound.delivery
-        ):
-            return Outcome(status=TurnStatus.DUPLICATE, ref=inbound.ref)
+        ref = inbound.ref
+        if inbound.delivery:
+            try:
+                first = await self.store.remember_delivery(
+                    delivery_key(ref.platform, inbound.delivery, self.prefix),
+                    self.delivery_ttl_seconds,
+                )
+            except StoreError as exc:
+                log.warning("intake.not_started", error=str(exc))
+                refused = _refusal(msg.COULD_NOT_START, ref)
+                if inbound.last_try:
+                    await _post_now(outbound, ref, refused.replies, only_for=start.user)
+                return refused
+            if not first:
+                return Outcome(status=TurnStatus.DUPLICATE, ref=ref)
         root = Notice(
             template=ROOT_MESSAGE,
             params={"project": " ".join(start.project.split()), "user": Person(id=start.user)},
         )
-        thread = await outbound.post(inbound.ref, [root])
+        thread = await _post_now(outbound, ref, [root])
         if thread is None:
-            return Outcome(status=TurnStatus.REFUSED, ref=inbound.ref)
-        outcome = await self.take_turn(thread, start, delivery=inbound.delivery)
-        if outcome.replies:
-            await outbound.post(thread, outcome.replies)
+            return Outcome(status=TurnStatus.REFUSED, ref=ref)
+        outcome = await self._turn_in_time(thread, start, delivery=inbound.delivery)
+        # Slack does not repeat a command: its refusal is final, and it goes in the new thread.
+        await self._follow_up(inbound, outcome, outbound, thread)
         return outcome
+
+    async def _follow_up(
+        self, inbound: Inbound, outcome: Outcome, outbound: Outbound, ref: IntakeRef
+    ) -> None:
+        """Have saved replies posted; tell the person about a refusal the platform won't retry."""
+        if outcome.status is TurnStatus.APPLIED and outcome.replies:
+            if self.deliveries is not None:
+                self.deliveries.poke(ref)
+        elif outcome.status is TurnStatus.REFUSED and inbound.last_try:
+            await _post_now(outbound, ref, outcome.replies)
+
+    async def _turn_in_time(
+        self, ref: IntakeRef, event: Event, *, delivery: str | None, require_intake: bool = False
+    ) -> Outcome:
+        """`take_turn` within the platform's acknowledgement window, else refused.
+
+        A turn cut short may still have been saved; the platform's retry of the
+        same delivery then finds its mark and posts nothing twice.
+        """
+        try:
+            async with asyncio.timeout(self.turn_deadline_seconds):
+                return await self.take_turn(
+                    ref, event, delivery=delivery, require_intake=require_intake
+                )
+        except TimeoutError:
+            log.warning("intake.turn_too_slow", seconds=self.turn_deadline_seconds)
+            return _refusal(msg.COULD_NOT_SAVE, ref)
 
     async def take_turn(
         self,
@@ -179,13 +277,13 @@ class IntakeService:
             log.warning(
                 "intake.gave_up_after_conflicts", intake=keys[0], attempts=self.max_attempts
             )
-            return _refusal(msg.BUSY_RETRY)
+            return _refusal(msg.BUSY_RETRY, ref)
         except StoreUnavailableError as exc:
             log.warning("intake.store_unavailable", intake=keys[0], error=str(exc))
-            return _refusal(msg.COULD_NOT_SAVE)
+            return _refusal(msg.COULD_NOT_SAVE, ref)
         except StoreError as exc:
             log.error("intake.store_failed", intake=keys[0], error=str(exc))
-            return _refusal(msg.COULD_NOT_SAVE)
+            return _refusal(msg.COULD_NOT_SAVE, ref)
 
     async def _attempt(
         self,
@@ -234,23 +332,31 @@ class IntakeService:
                 key=channel_index_key(ref.platform, ref.workspace, ref.channel, self.prefix),
                 member=intake_k,
             )
+        answer = new_answer(before.intake, after.intake)
         applied = Outcome(
             status=TurnStatus.APPLIED,
             ref=ref,
             replies=tuple(replies),
-            answered=_question_of(new_answer(before.intake, after.intake)),
+            answered=answer.question_id if answer else None,
             state=after,
         )
-        if not writes and not platform:
-            return applied  # nothing to save, nothing to repeat
-        result = await self._save(writes, mark, index)
+        if not writes and not replies and not platform:
+            return applied  # nothing to save, post or repeat
+        extras = Extras(
+            index=index,
+            log=Append(answer_log_key(ref, self.prefix), answer) if answer else None,
+            outbox=(
+                Enqueue(outbox_key(ref, self.prefix), OutboxEntry.to(ref, tuple(replies)))
+                if replies
+                else None
+            ),
+        )
+        result = await self._save(writes, mark, extras)
         if result.duplicate and result.first_token != mark.token:
             return Outcome(status=TurnStatus.DUPLICATE, ref=ref)
         return applied
 
-    async def _save(
-        self, writes: list[Write], mark: DeliveryMark, index: IndexEntry | None
-    ) -> SaveResult:
+    async def _save(self, writes: list[Write], mark: DeliveryMark, extras: Extras) -> SaveResult:
         """Save once; if Redis did not answer, ask again with the same mark.
 
         The second answer settles the first: a duplicate with this turn's token
@@ -259,24 +365,17 @@ class IntakeService:
         the person is told to check.
         """
         try:
-            return await self.store.save_all(writes, delivery=mark, index=index)
+            return await self._save_once(writes, mark, extras)
         except StoreUnavailableError:
             log.info("intake.save_unconfirmed", key=mark.key)
-            return await self.store.save_all(writes, delivery=mark, index=index)
+            return await self._save_once(writes, mark, extras)
 
-    async def _claim_delivery(self, platform: str, delivery_id: str) -> bool:
-        """True the first time a delivery is seen, for side effects that come before any state.
-
-        When Redis cannot say, the delivery is treated as new: the step that
-        follows reports the outage to the person itself.
-        """
-        try:
-            return await self.store.remember_delivery(
-                delivery_key(platform, delivery_id, self.prefix), self.delivery_ttl_seconds
-            )
-        except StoreError as exc:
-            log.warning("intake.delivery_unchecked", error=str(exc))
-            return True
+    async def _save_once(
+        self, writes: list[Write], mark: DeliveryMark, extras: Extras
+    ) -> SaveResult:
+        return await self.store.save_all(
+            writes, delivery=mark, index=extras.index, log=extras.log, outbox=extras.outbox
+        )
 
     async def load(self, ref: IntakeRef, user: str) -> DialogueState:
         """The current state of one person in one intake (for status pages and tests)."""
@@ -289,5 +388,21 @@ class IntakeService:
         )
 
 
-def _question_of(record: AnswerRecord | None) -> str | None:
-    return record.question_id if record else None
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What a turn's save writes besides state: index member, log entry, outbox entry."""
+
+    index: IndexEntry | None
+    log: Append | None
+    outbox: Enqueue | None
+
+
+async def _post_now(
+    outbound: Outbound, where: IntakeRef, replies: Sequence[Reply], *, only_for: str | None = None
+) -> IntakeRef | None:
+    """Post without the outbox (nothing was saved to queue it with); None if it failed."""
+    try:
+        return await outbound.post(where, replies, only_for=only_for)
+    except DeliveryError as exc:
+        log.warning("post.failed", error=str(exc))
+        return None

@@ -40,6 +40,28 @@ class Settings(BaseSettings):
     delivery_ttl_seconds: int = Field(
         default=DAY_SECONDS, gt=0, validation_alias="INTAKE_DELIVERY_TTL_SECONDS"
     )
+    # A burst of requests waits up to the timeout for one of the pool's connections
+    # instead of failing at once.
+    redis_max_connections: int = Field(
+        default=64, gt=0, validation_alias="INTAKE_REDIS_MAX_CONNECTIONS"
+    )
+    redis_pool_timeout_seconds: float = Field(
+        default=2.0, gt=0, validation_alias="INTAKE_REDIS_POOL_TIMEOUT_SECONDS"
+    )
+    # On SIGTERM: turns in flight finish, then the outbox drains for up to this long;
+    # deploy/k8s' terminationGracePeriodSeconds leaves room for it.
+    shutdown_grace_seconds: float = Field(
+        default=25.0, ge=0, validation_alias="INTAKE_SHUTDOWN_GRACE_SECONDS"
+    )
+    # Posts per second per channel, with short bursts (Slack: about one a second).
+    outbox_rate_per_second: float = Field(
+        default=1.0, gt=0, validation_alias="INTAKE_OUTBOX_RATE_PER_SECOND"
+    )
+    outbox_burst: int = Field(default=4, gt=0, validation_alias="INTAKE_OUTBOX_BURST")
+    # How often each replica looks for channels whose posts a dead process left behind.
+    outbox_sweep_seconds: float = Field(
+        default=5.0, gt=0, validation_alias="INTAKE_OUTBOX_SWEEP_SECONDS"
+    )
 
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(

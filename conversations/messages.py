@@ -128,6 +128,7 @@ TOO_MANY_ANSWERS = (
     "This intake already holds {limit:,} answers, the most one intake keeps. "
     "Start a new one with `start <project name>` to go on."
 )
+COULD_NOT_START = "I couldn't start the intake: my storage isn't answering just now. Please try again in a moment."
 BUSY_RETRY = "Several people answered at once and I couldn't save yours. Please send it again."
 
 # --- summary text -------------------------------------------------------------------------

@@ -8,22 +8,36 @@ What is Slack's stays here: its payload fields, its mention syntax
 (`<@U123>` in, `Person` to the core), its entity escaping, and updating a
 clicked question to show who chose.
 
-Bolt acknowledges before the listener does its work, so Slack gets its answer
-well inside 3 seconds. The Events API `event_id` (the same on Slack's
-retries) is the delivery id, which the service records atomically with the
-state it produced, so a retried delivery posts nothing.
+Acknowledged means saved. Bolt runs in `process_before_response` mode, so
+Slack's HTTP 200 (or Socket Mode ack) goes back only after the listener
+returns. The listener returns once the turn, its delivery mark and its
+replies (queued in the outbox) are in Redis, well inside Slack's 3 seconds;
+the delivery worker posts them after the ack.
+
+When the turn could not be saved and Slack will deliver the event again
+(`X-Slack-Retry-Num` below 3), the listener raises `TurnNotSavedError`, which
+answers 503, and Slack retries. On the last try the person is told instead.
+The Events API `event_id`, the same on Slack's retries, is the delivery id,
+so a retried delivery is applied once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.choice_codec import decode_choice
-from bot.ports import Inbound, IntakeRef, Where
+from bot.errors import IntakeBotError
+from bot.ports import Inbound, IntakeRef, Outcome, TurnStatus, Where
 from bot.service import IntakeService, utc_now
 from bot.settings import Settings
 from bot.slack import blocks
@@ -31,7 +45,11 @@ from bot.slack.outbound import COMMAND, SlackOutbound
 from conversations.events import Choose, Start, Text
 from conversations.people import Person
 
+log = structlog.get_logger(__name__)
+
 PLATFORM = "slack"
+# Slack delivers an unacknowledged event again up to three times; the third retry is the last.
+LAST_RETRY = 3
 _MENTION = re.compile(r"<@(?P<id>[A-Z0-9]+)(?:\|(?P<name>[^>]*))?>")
 _LEADING_MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
 # Messages with these subtypes are still a person writing; every other subtype
@@ -65,6 +83,31 @@ def _text_event(user: str, text: str) -> Text:
     return Text(user=user, at=utc_now(), text=typed, mentions=mentions)
 
 
+class TurnNotSavedError(IntakeBotError):
+    """The turn was not saved and Slack will deliver it again: answer 503, not 200."""
+
+
+def _last_try(request: AsyncBoltRequest) -> bool:
+    """Whether Slack will deliver this event again if it is not acknowledged."""
+    retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
+    return not retry.isdigit() or int(retry) >= LAST_RETRY
+
+
+def _acknowledge(outcome: Outcome, inbound: Inbound) -> None:
+    """Let the HTTP answer say whether the turn was saved: Slack retries a non-2xx."""
+    if outcome.status is TurnStatus.REFUSED and not inbound.last_try:
+        raise TurnNotSavedError("the turn was not saved; Slack will retry it")
+
+
+async def on_error(error: Exception) -> BoltResponse:
+    """503 for a turn Slack should retry; 500 (logged with its trace) for anything else."""
+    if isinstance(error, TurnNotSavedError):
+        log.info("slack.retry_requested")
+        return BoltResponse(status=503, body="")
+    log.error("slack.listener_failed", error=type(error).__name__, exc_info=error)
+    return BoltResponse(status=500, body="")
+
+
 class SlackAdapter:
     """Listener bodies, kept apart from Bolt's registration so their flow reads top-down."""
 
@@ -72,16 +115,23 @@ class SlackAdapter:
         self.service = service
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        """`/intake <project>`: a new intake in a thread of its own."""
-        await ack()
+        """`/intake <project>`: a new intake in a thread of its own.
+
+        Slack never repeats a command, so a refusal is told to the person at once.
+        """
         ref = IntakeRef(PLATFORM, body["team_id"], body["channel_id"], "")
         project = (body.get("text") or "").strip()
         event = Start(user=body["user_id"], at=utc_now(), project=project, command=COMMAND)
         inbound = Inbound(ref, event, Where.CHANNEL, delivery=body.get("trigger_id"))
         await self.service.receive(inbound, SlackOutbound(client))
+        await ack()
 
     async def on_mention(
-        self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+        self,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        client: AsyncWebClient,
+        request: AsyncBoltRequest,
     ) -> None:
         """`@bot start <project>` in a channel; in an intake's thread, a reply like any other."""
         user = event.get("user")
@@ -91,8 +141,10 @@ class SlackAdapter:
         ref = IntakeRef(PLATFORM, body.get("team_id", ""), event["channel"], thread)
         text = _LEADING_MENTION.sub("", event.get("text", ""), count=1)
         where = Where.THREAD if thread else Where.CHANNEL
-        inbound = Inbound(ref, _text_event(user, text), where, delivery=body.get("event_id"))
-        await self.service.receive(inbound, SlackOutbound(client))
+        inbound = Inbound(
+            ref, _text_event(user, text), where, body.get("event_id"), _last_try(request)
+        )
+        _acknowledge(await self.service.receive(inbound, SlackOutbound(client)), inbound)
 
     async def on_message(
         self,
@@ -100,6 +152,7 @@ class SlackAdapter:
         event: dict[str, Any],
         client: AsyncWebClient,
         context: AsyncBoltContext,
+        request: AsyncBoltRequest,
     ) -> None:
         """A thread reply answers the intake of its thread; a direct message runs a private one."""
         user = event.get("user")
@@ -116,19 +169,21 @@ class SlackAdapter:
             return  # a top-level channel message not addressed to the bot
         ref = IntakeRef(PLATFORM, body.get("team_id", ""), event["channel"], thread)
         where = Where.DIRECT if direct else Where.THREAD
-        inbound = Inbound(ref, _text_event(user, text), where, delivery=body.get("event_id"))
-        await self.service.receive(inbound, SlackOutbound(client))
+        inbound = Inbound(
+            ref, _text_event(user, text), where, body.get("event_id"), _last_try(request)
+        )
+        _acknowledge(await self.service.receive(inbound, SlackOutbound(client)), inbound)
 
     async def on_choice(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
     ) -> None:
         """A button click answers the question its value names; the question then shows who chose."""
-        await ack()
         choice = decode_choice(action.get("value", ""))
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id")
         thread = message.get("thread_ts") or (body.get("container") or {}).get("thread_ts")
         if choice is None or not channel:
+            await ack()
             return
         question_id, value = choice
         team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
@@ -138,10 +193,36 @@ class SlackAdapter:
         delivery = f"action:{message.get('ts')}:{user}:{action.get('action_ts')}"
         outbound = SlackOutbound(client)
         outcome = await self.service.receive(Inbound(ref, event, Where.THREAD, delivery), outbound)
+        await ack()
         if outcome.applied and outcome.answered == question_id:
             label = (action.get("text") or {}).get("text", value)
             updated = blocks.answered_message(question_id, Person(id=user), label)
             await outbound.update(ref, message.get("ts", ""), updated)
+
+
+def one_workspace(client: AsyncWebClient) -> Callable[..., Awaitable[AuthorizeResult]]:
+    """Bolt's authorization for our one bot token: `auth.test` once, however many requests wait.
+
+    Bolt's own single-workspace check calls `auth.test` on the first request,
+    and so once per request that arrives before the first answer; a burst at
+    start-up would call it dozens of times.
+    """
+    lock = asyncio.Lock()
+    known: list[AuthorizeResult] = []
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        del enterprise_id, team_id  # one token serves the one workspace it was issued for
+        async with lock:
+            if not known:
+                answer = await client.auth_test()
+                known.append(
+                    AuthorizeResult.from_auth_test_response(
+                        auth_test_response=answer, bot_token=client.token
+                    )
+                )
+        return known[0]
+
+    return authorize
 
 
 def build_app(settings: Settings, service: IntakeService, client: AsyncWebClient) -> AsyncApp:
@@ -152,10 +233,12 @@ def build_app(settings: Settings, service: IntakeService, client: AsyncWebClient
     app = AsyncApp(
         client=client,
         signing_secret=secret,
+        authorize=one_workspace(client),
         request_verification_enabled=not settings.insecure_skip_auth,
-        process_before_response=False,
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
+    app.error(on_error)
     adapter = SlackAdapter(service=service)
     app.command(COMMAND)(adapter.on_command)
     app.event("app_mention")(adapter.on_mention)

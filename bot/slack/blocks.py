@@ -15,7 +15,7 @@ from typing import Any
 from bot.choice_codec import SEPARATOR, encode_choice
 from bot.plain_text import rating
 from bot.ports import IntakeRef
-from bot.post_metadata import PostMetadata, metadata_for
+from bot.post_metadata import PostMetadata, metadata_for, notice_metadata
 from bot.slack.kit import Block, actions, button, context, divider, header, section
 from bot.slack.limits import (
     MAX_BLOCKS_PER_MESSAGE,
@@ -46,7 +46,7 @@ class SlackMessage:
 
     text: str
     blocks: list[Block] = field(default_factory=list)
-    metadata: dict[str, Any] | None = None
+    metadata: PostMetadata | None = None
 
     def as_kwargs(self) -> dict[str, Any]:
         """Arguments for chat.postMessage / chat.update."""
@@ -55,7 +55,7 @@ class SlackMessage:
             "blocks": self.blocks[:MAX_BLOCKS_PER_MESSAGE],
         }
         if self.metadata is not None:
-            kwargs["metadata"] = self.metadata
+            kwargs["metadata"] = self.metadata.model_dump()
         return kwargs
 
 
@@ -113,7 +113,7 @@ def question_message(
     return SlackMessage(
         text="\n".join([*preface, escape_mrkdwn(fallback)]),
         blocks=blocks,
-        metadata=metadata.model_dump() if metadata else None,
+        metadata=metadata,
     )
 
 
@@ -146,9 +146,9 @@ def reask_text(reask: Reask) -> str:
     )
 
 
-def text_message(text: str) -> SlackMessage:
+def text_message(text: str, metadata: PostMetadata | None = None) -> SlackMessage:
     """A plain notice as one section."""
-    return SlackMessage(text=text, blocks=[section(text)])
+    return SlackMessage(text=text, blocks=[section(text)], metadata=metadata)
 
 
 def summary_message(
@@ -235,7 +235,7 @@ def summary_message(
     return SlackMessage(
         text=escape_mrkdwn(fallback),
         blocks=blocks,
-        metadata=metadata.model_dump() if metadata else None,
+        metadata=metadata,
     )
 
 
@@ -267,5 +267,5 @@ def to_messages(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage]:
             messages.append(summary_message(reply.summary, pending, metadata_for(reply, ref)))
             pending = []
     if pending:
-        messages.append(text_message("\n".join(pending)))
+        messages.append(text_message("\n".join(pending), notice_metadata(ref)))
     return messages

@@ -2,9 +2,17 @@
 
 Implements `bot.ports.Outbound`. Replies become as few messages as read well
 (`blocks.to_messages`), posted in order in the thread; a post at a channel's
-top level opens a thread, whose `ts` comes back as the new place. A Slack
-error is logged (never the token) and reported as None, not raised, so one
-refused post does not take the turn down with it.
+top level opens a thread, whose `ts` comes back as the new place.
+
+Every message of an outbox entry carries the entry's id and its part number
+in its metadata. When an earlier attempt may have gone through
+(`maybe_posted`), the thread (`conversations.replies`) or the channel
+(`conversations.history`) is read first, and only the missing parts are
+posted. Slack's answers map onto the delivery errors:
+- an error Slack will give again is `DeliveryRefusedError`;
+- a rate limit or an error before acting is `DeliveryDeferredError`;
+- a dropped connection or a 5xx after sending is `DeliveryUnknownError`.
+The token never reaches a log line or an error message.
 """
 
 from __future__ import annotations
@@ -13,22 +21,50 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import DeliveryDeferredError, DeliveryRefusedError, DeliveryUnknownError
 from bot.ports import IntakeRef
+from bot.post_metadata import OUTBOX_ID, PART
 from bot.slack.blocks import SlackMessage, to_messages
 from conversations.replies import Reply
 
 log = structlog.get_logger(__name__)
 
 COMMAND = "/intake"
+# Errors Slack gives again however often it is asked: the post can never succeed.
+REFUSALS = frozenset(
+    {
+        "account_inactive",
+        "channel_not_found",
+        "ekm_access_denied",
+        "invalid_arguments",
+        "invalid_auth",
+        "invalid_blocks",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "is_archived",
+        "missing_scope",
+        "msg_too_long",
+        "no_permission",
+        "not_authed",
+        "not_in_channel",
+        "restricted_action",
+        "team_access_not_granted",
+        "thread_not_found",
+        "token_revoked",
+    }
+)
+HISTORY_PAGE = 200
+HISTORY_PAGES = 5
 
 
 @dataclass(frozen=True, slots=True)
 class SlackOutbound:
-    """Posts for one workspace, through the Web API client Bolt hands each request."""
+    """Posts for one workspace, through one Web API client."""
 
     client: AsyncWebClient
 
@@ -38,27 +74,39 @@ class SlackOutbound:
         return COMMAND
 
     async def post(
-        self, where: IntakeRef, replies: Sequence[Reply], *, only_for: str | None = None
-    ) -> IntakeRef | None:
+        self,
+        where: IntakeRef,
+        replies: Sequence[Reply],
+        *,
+        only_for: str | None = None,
+        key: str | None = None,
+        maybe_posted: bool = False,
+    ) -> IntakeRef:
         """Post each message of the replies; the first one's `ts` names a new thread."""
+        messages = to_messages(replies, where)
+        present = await self._parts_present(where, key) if key and maybe_posted else set()
         first_ts: str | None = None
-        for message in to_messages(replies, where):
+        for part, message in enumerate(messages):
+            if part in present:
+                continue
             if only_for is not None:
-                sent = await call(
-                    self.client.chat_postEphemeral,
-                    channel=where.channel,
-                    user=only_for,
-                    **message.as_kwargs(),
+                kwargs = message.as_kwargs()
+                kwargs.pop("metadata", None)  # ephemeral messages carry none
+                await call(
+                    self.client.chat_postEphemeral, channel=where.channel, user=only_for, **kwargs
                 )
-            else:
-                sent = await call(
-                    self.client.chat_postMessage,
-                    channel=where.channel,
-                    thread_ts=where.thread or None,
-                    **message.as_kwargs(),
+                continue
+            keyed = message
+            if key is not None and message.metadata is not None:
+                keyed = SlackMessage(
+                    message.text, message.blocks, message.metadata.keyed(key, part)
                 )
-            if sent is None:
-                return None
+            sent = await call(
+                self.client.chat_postMessage,
+                channel=where.channel,
+                thread_ts=where.thread or None,
+                **keyed.as_kwargs(),
+            )
             first_ts = first_ts or sent.get("ts")
         if where.thread or only_for is not None or first_ts is None:
             return where
@@ -68,15 +116,68 @@ class SlackOutbound:
         """Replace one posted message (a question after a click shows who chose)."""
         await call(self.client.chat_update, channel=where.channel, ts=ts, **message.as_kwargs())
 
+    async def _parts_present(self, where: IntakeRef, key: str) -> set[int]:
+        """Which parts of outbox entry `key` are already in the thread (or the channel)."""
+        present: set[int] = set()
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            if where.thread:
+                page = await call(
+                    self.client.conversations_replies,
+                    channel=where.channel,
+                    ts=where.thread,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+            else:
+                page = await call(
+                    self.client.conversations_history,
+                    channel=where.channel,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+            for message in page.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get(OUTBOX_ID) == key:
+                    present.add(int(payload.get(PART, 0)))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+        return present
+
 
 async def call(method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
-    """Call the Web API; a Slack error is logged (without the token) and comes back as None."""
+    """Call the Web API, turning each kind of failure into the delivery error it means."""
+    name = getattr(method, "__name__", "?")
     try:
         return await method(**kwargs)
     except SlackApiError as exc:
-        log.warning(
-            "slack.api_error",
-            method=getattr(method, "__name__", "?"),
-            error=exc.response.get("error"),
-        )
+        response = exc.response
+        error = response.get("error") if isinstance(response.data, dict) else None
+        status = response.status_code
+        log.warning("slack.api_error", method=name, error=error, status=status)
+        if error in REFUSALS:
+            raise DeliveryRefusedError(error) from None
+        if status == 429 or error == "ratelimited":
+            raise DeliveryDeferredError("ratelimited", _retry_after(response.headers)) from None
+        if status >= 500:
+            raise DeliveryUnknownError(f"HTTP {status} from {name}") from None
+        raise DeliveryDeferredError(error or f"HTTP {status} from {name}") from None
+    except aiohttp.ClientConnectorError as exc:
+        # Never connected: Slack cannot have acted.
+        log.warning("slack.unreachable", method=name, error=type(exc).__name__)
+        raise DeliveryDeferredError(f"could not connect for {name}") from None
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("slack.connection_lost", method=name, error=type(exc).__name__)
+        raise DeliveryUnknownError(f"{type(exc).__name__} during {name}") from None
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Slack's Retry-After, in seconds, when it sent one."""
+    value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
         return None

@@ -5,6 +5,15 @@ the one Request URL), `/healthz` and `/readyz` through aiohttp's AppRunner,
 not Bolt's development server. With `SLACK_APP_TOKEN` set, Slack's traffic
 arrives over a Socket Mode WebSocket instead, and the HTTP server keeps only
 the health routes for the orchestrator.
+
+On SIGTERM, in order:
+1. `/readyz` answers 503 at once, and new Slack requests get 503 (Slack
+   retries events, to another replica once the load balancer has caught up).
+2. Turns in flight finish.
+3. The outbox drains for up to `INTAKE_SHUTDOWN_GRACE_SECONDS` (25 s by
+   default; `deploy/k8s` gives the pod 30).
+4. The process exits. Whatever is still queued is posted by another replica,
+   or by this one when it starts again.
 """
 
 from __future__ import annotations
@@ -21,19 +30,17 @@ import uvloop
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
-from bot.health import add_health_routes
+from bot.health import Readiness, add_health_routes
 from bot.logging_setup import configure_logging
 from bot.runtime import open_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.state.store import StateStore
+from bot.slack.outbound import SlackOutbound
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +51,9 @@ RATE_LIMIT_RETRIES = 3
 def make_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebClient:
     """The Web API client: our base URL, and slack_sdk's retries for 429 (honouring Retry-After).
 
+    No retry after a connection error: `chat.postMessage` is not idempotent,
+    and a connection that dropped after Slack acted would post twice. The
+    delivery worker looks in the thread before it posts again instead.
     Without a session slack_sdk opens a new connection for every call; the
     shared one keeps connections to Slack alive (Bolt hands it to the client
     it makes for each request).
@@ -54,10 +64,7 @@ def make_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebC
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         session=session,
-        retry_handlers=[
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-            AsyncConnectionErrorRetryHandler(),
-        ],
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
     )
 
 
@@ -75,10 +82,12 @@ def check_settings(settings: Settings) -> None:
         )
 
 
-def make_web_app(bolt: AsyncApp, store: StateStore, *, events: bool = True) -> web.Application:
+def make_web_app(bolt: AsyncApp, readiness: Readiness, *, events: bool = True) -> web.Application:
     """The aiohttp application: Slack's Request URL and the health probes."""
 
     async def slack_events(request: web.Request) -> web.Response:
+        if readiness.stopping:
+            return web.Response(status=503, text="shutting down; retry")
         bolt_request = await to_bolt_request(request)
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
@@ -86,7 +95,7 @@ def make_web_app(bolt: AsyncApp, store: StateStore, *, events: bool = True) -> w
     web_app = web.Application()
     if events:
         web_app.router.add_post(EVENTS_PATH, slack_events)
-    add_health_routes(web_app, store)
+    add_health_routes(web_app, readiness)
     return web_app
 
 
@@ -96,37 +105,49 @@ class RunningSlack:
 
     port: int
     bolt: AsyncApp
+    readiness: Readiness
+    worker: DeliveryWorker
 
 
 @asynccontextmanager
 async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterator[RunningSlack]:
-    """Run the Slack app until the context exits."""
+    """Run the Slack app until the context exits, then shut down as the module says."""
     check_settings(settings)
-    async with open_runtime(settings) as runtime, aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession() as session:
         client = make_client(settings, session)
-        bolt = build_app(settings, runtime.service, client)
-        socket_mode = settings.slack_app_token is not None
-        runner = web.AppRunner(make_web_app(bolt, runtime.store, events=not socket_mode))
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound = runner.addresses[0][1] if runner.addresses else port
-        socket_handler = None
-        if socket_mode and settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+        async with open_runtime(settings, SlackOutbound(client)) as runtime:
+            bolt = build_app(settings, runtime.service, client)
+            readiness = Readiness(runtime.store)
+            socket_mode = settings.slack_app_token is not None
+            runner = web.AppRunner(make_web_app(bolt, readiness, events=not socket_mode))
+            await runner.setup()
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            bound = runner.addresses[0][1] if runner.addresses else port
+            socket_handler = None
+            if socket_mode and settings.slack_app_token is not None:
+                from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-            socket_handler = AsyncSocketModeHandler(
-                bolt, settings.slack_app_token.get_secret_value()
-            )
-            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
-        log.info("slack.started", port=bound, mode="socket" if socket_mode else "http")
-        try:
-            yield RunningSlack(port=bound, bolt=bolt)
-        finally:
-            if socket_handler is not None:
-                await socket_handler.close_async()  # type: ignore[no-untyped-call]
-            await runner.cleanup()
-            log.info("slack.stopped")
+                socket_handler = AsyncSocketModeHandler(
+                    bolt, settings.slack_app_token.get_secret_value()
+                )
+                await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+            log.info("slack.started", port=bound, mode="socket" if socket_mode else "http")
+            try:
+                assert runtime.worker is not None  # open_runtime made one for the outbound
+                yield RunningSlack(
+                    port=bound, bolt=bolt, readiness=readiness, worker=runtime.worker
+                )
+            finally:
+                readiness.stopping = True
+                runtime.service.stop_taking_turns()
+                if socket_handler is not None:
+                    await socket_handler.close_async()  # type: ignore[no-untyped-call]
+                await runtime.service.turns_finished()
+                log.info("slack.stopping", grace_seconds=settings.shutdown_grace_seconds)
+                # Leaving open_runtime drains the outbox for up to the grace period.
+        await runner.cleanup()
+        log.info("slack.stopped")
 
 
 async def _serve_forever(settings: Settings, host: str, port: int) -> None:

@@ -7,13 +7,19 @@ once and pinned by tests. The layout, with ``e()`` the escaping below::
     <prefix>:place:{<platform>:<workspace>:<channel>}:<thread>:<user>
     <prefix>:channel:{<platform>:<workspace>:<channel>}
     <prefix>:intake-delivery:{<platform>:<workspace>:<channel>}:<delivery id>
+    <prefix>:answers:{<platform>:<workspace>:<channel>}:<thread>
+    <prefix>:outbox:{<platform>:<workspace>:<channel>}
+    <prefix>:outbox-lease:{<platform>:<workspace>:<channel>}
     <prefix>:delivery:{<platform>:<delivery id>}
 
 Why the braces: Redis Cluster hashes only the text between the first ``{`` and
 the next ``}``, so every key of one channel (its intakes, the places in them,
 the channel's index and the deliveries that change them) lands in one slot.
 That is what lets ``StateStore.save_all`` change an intake, a person's place,
-the channel index and the delivery mark in one Lua script on a Cluster too.
+the channel index, the delivery mark, the intake's answer log and the
+channel's outbox in one Lua script on a Cluster too. The outbox is per
+channel because a channel is what Slack paces (about a message a second), so
+one channel's queue never holds up another's.
 The slot is per channel rather than per thread so the channel index can join
 that script; intake traffic is human-paced, so one channel per slot is no hot
 spot. A delivery that belongs to no intake yet (a command that opens a thread)
@@ -83,6 +89,29 @@ def intake_delivery_key(ref: IntakeRef, delivery_id: str, prefix: str) -> str:
     a Cluster in the same slot, as the state the delivery produced.
     """
     return f"{_checked(prefix)}:intake-delivery:{_tag(ref)}:{_e(delivery_id)}"
+
+
+def answer_log_key(ref: IntakeRef, prefix: str) -> str:
+    """The key of the intake's answer log: every answer ever given, oldest first."""
+    return f"{_checked(prefix)}:answers:{_tag(ref)}:{_e(ref.thread)}"
+
+
+def outbox_key(ref: IntakeRef, prefix: str) -> str:
+    """The key of the stream of replies waiting to be posted in `ref`'s channel."""
+    return f"{_checked(prefix)}:outbox:{_tag(ref)}"
+
+
+def outbox_lease_key(outbox: str) -> str:
+    """The lease one worker holds while it posts from an outbox, in the outbox's slot."""
+    prefix, kind, tag = outbox.partition(":outbox:")
+    if not kind:
+        raise ValueError(f"{outbox!r} is not an outbox key")
+    return f"{prefix}:outbox-lease:{tag}"
+
+
+def outbox_pattern(prefix: str) -> str:
+    """A SCAN pattern matching every outbox key under `prefix`."""
+    return f"{_checked(prefix)}:outbox:*"
 
 
 def delivery_key(platform: str, delivery_id: str, prefix: str) -> str:

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import urlsplit
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -29,6 +29,21 @@ from bot.errors import ConfigurationError
 from bot.state.embedded_redis import EmbeddedRedis
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class PoolLimits:
+    """How many connections one process opens, and how long a request waits for a free one.
+
+    The pool blocks: a burst of requests queues for a connection instead of
+    failing at once (a non-blocking pool raises as soon as it is exhausted).
+    A wait past `wait_seconds` is a connection error like any outage.
+    """
+
+    max_connections: int = 64
+    wait_seconds: float = 2.0
+
+
 _HEALTH_CHECK_SECONDS = 30
 
 
@@ -63,6 +78,7 @@ def connect(
     state_dir: Path,
     *,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    limits: PoolLimits | None = None,
 ) -> RedisHandle:
     """Open a client on ``url``, or start the embedded Redis under ``state_dir`` when it is None.
 
@@ -76,14 +92,18 @@ def connect(
         embedded.start()
         url = embedded.url
     try:
-        client = Redis.from_url(
+        limits = limits or PoolLimits()
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=limits.max_connections,
+            timeout=limits.wait_seconds,
             decode_responses=False,
             socket_timeout=timeout_seconds,
             socket_connect_timeout=timeout_seconds,
             retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
             health_check_interval=_HEALTH_CHECK_SECONDS,
         )
+        client = Redis.from_pool(pool)  # the client owns the pool and closes it
     except ValueError:
         if embedded is not None:
             embedded.stop()

@@ -37,6 +37,7 @@ no message carries the URL.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -66,24 +67,23 @@ DELIVERY_TTL_SECONDS = 24 * 3600
 
 DEFAULT_ATTEMPTS = 5
 
-# KEYS: the n written keys, then the delivery key if ARGV[2] ~= '', then the index key if
-# ARGV[3] ~= ''. ARGV: n, delivery ttl, index member, delivery token, then per write:
-# expected version ('' = must not exist), JSON, ttl ('' = no expiry).
-# Returns {'ok', v1..vn} | {'duplicate', token of the first} | {'stale', i, found or ''}.
+OUTBOX_GROUP = "posters"
+"""The consumer group of every outbox stream: the delivery workers."""
+
+# KEYS: the n written keys, then (each only when the plan names it) the delivery mark, the
+# index set, the log list and the outbox stream. ARGV[1]: the plan as JSON (no nulls: an
+# absent part is left out); ARGV[2 .. n+1]: the written values; then the log entry, then
+# the outbox entry. Returns {'ok', outbox entry id or '', v1..vn} | {'duplicate', token of
+# the first} | {'stale', i, found or ''}.
 _SAVE_ALL = """
-local n = tonumber(ARGV[1])
-local delivery_ttl = ARGV[2]
-local member = ARGV[3]
-local next_key = n + 1
-local delivery_key = false
-local index_key = false
-if delivery_ttl ~= '' then
-  delivery_key = KEYS[next_key]
-  next_key = next_key + 1
-end
-if member ~= '' then
-  index_key = KEYS[next_key]
-end
+local plan = cjson.decode(ARGV[1])
+local n = #plan.writes
+local k = n
+local delivery_key, index_key, log_key, outbox_key
+if plan.delivery then k = k + 1; delivery_key = KEYS[k] end
+if plan.index then k = k + 1; index_key = KEYS[k] end
+if plan.log then k = k + 1; log_key = KEYS[k] end
+if plan.outbox then k = k + 1; outbox_key = KEYS[k] end
 if delivery_key then
   local first = redis.call('GET', delivery_key)
   if first then
@@ -92,29 +92,40 @@ if delivery_key then
 end
 local versions = {}
 for i = 1, n do
-  local expected = ARGV[5 + (i - 1) * 3]
   local found = redis.call('HGET', KEYS[i], 'v') or ''
-  if found ~= expected then
+  if found ~= plan.writes[i].expected then
     return {'stale', i, found}
   end
   versions[i] = (tonumber(found) or 0) + 1
 end
 for i = 1, n do
-  local base = 5 + (i - 1) * 3
-  redis.call('HSET', KEYS[i], 'v', versions[i], 'd', ARGV[base + 1])
-  if ARGV[base + 2] ~= '' then
-    redis.call('EXPIRE', KEYS[i], ARGV[base + 2])
+  redis.call('HSET', KEYS[i], 'v', versions[i], 'd', ARGV[1 + i])
+  if plan.writes[i].ttl then
+    redis.call('EXPIRE', KEYS[i], plan.writes[i].ttl)
   else
     redis.call('PERSIST', KEYS[i])
   end
 end
 if delivery_key then
-  redis.call('SET', delivery_key, ARGV[4], 'EX', delivery_ttl)
+  redis.call('SET', delivery_key, plan.delivery.token, 'EX', plan.delivery.ttl)
 end
 if index_key then
-  redis.call('SADD', index_key, member)
+  redis.call('SADD', index_key, plan.index)
 end
-return {'ok', unpack(versions)}
+local a = n + 1
+if log_key then
+  a = a + 1
+  redis.call('RPUSH', log_key, ARGV[a])
+end
+local entry = ''
+if outbox_key then
+  a = a + 1
+  if redis.call('EXISTS', outbox_key) == 0 then
+    redis.call('XGROUP', 'CREATE', outbox_key, plan.outbox, '0', 'MKSTREAM')
+  end
+  entry = redis.call('XADD', outbox_key, '*', 'd', ARGV[a])
+end
+return {'ok', entry, unpack(versions)}
 """
 
 
@@ -164,16 +175,51 @@ class IndexEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Append:
+    """One entry appended to a list with the writes, such as an answer to the intake's log."""
+
+    key: str
+    value: BaseModel
+
+
+@dataclass(frozen=True, slots=True)
+class Enqueue:
+    """One entry added to a stream with the writes: the turn's replies for the outbox.
+
+    The stream gets the ``OUTBOX_GROUP`` consumer group when it is created, from
+    its first entry on, so no entry can slip past the delivery workers.
+    """
+
+    key: str
+    value: BaseModel
+
+
+@dataclass(frozen=True, slots=True)
 class SaveResult:
     """``duplicate``: the delivery was handled before and nothing was written.
 
-    Otherwise ``versions`` holds each written key's new version.
+    Otherwise ``versions`` holds each written key's new version, and
+    ``entry_id`` the stream id of the enqueued entry (None if there was none).
     """
 
     duplicate: bool
     versions: Mapping[str, int] = field(default_factory=dict)
     first_token: str | None = None
     """For a duplicate: the token of the delivery mark that was there first."""
+    entry_id: str | None = None
+
+
+def _write_plan(write: Write) -> dict[str, object]:
+    plan: dict[str, object] = {
+        "expected": "" if write.expected_version is None else str(write.expected_version)
+    }
+    if write.ttl_seconds is not None:
+        plan["ttl"] = write.ttl_seconds
+    return plan
+
+
+def _plan_json(plan: dict[str, object]) -> str:
+    return json.dumps(plan, separators=(",", ":"))
 
 
 def version_of(loaded: Versioned[BaseModel] | None) -> int | None:
@@ -182,7 +228,7 @@ def version_of(loaded: Versioned[BaseModel] | None) -> int | None:
 
 
 @contextmanager
-def _translated(operation: str) -> Iterator[None]:
+def translated(operation: str) -> Iterator[None]:
     """Turn redis exceptions into ours, naming the operation and nothing about the server."""
     try:
         yield
@@ -203,10 +249,15 @@ class StateStore:
         self.prefix = prefix
         self._save_all = client.register_script(_SAVE_ALL)
 
+    @property
+    def client(self) -> Redis:
+        """The Redis client, for the outbox's operations on the same server."""
+        return self._client
+
     async def load(self, key: str, model: type[M]) -> Versioned[M] | None:
         """One value with its version, or None when the key does not exist."""
         self._own(key)
-        with _translated("load"):
+        with translated("load"):
             version, data = await self._client.hmget(key, ["v", "d"])
         return _decode(key, model, version, data)
 
@@ -223,7 +274,7 @@ class StateStore:
         pipe = self._client.pipeline(transaction=False)
         for key, _ in keys_and_models:
             pipe.hmget(key, ["v", "d"])
-        with _translated("load"):
+        with translated("load"):
             rows: list[list[bytes | None]] = await pipe.execute()
         return [
             _decode(key, model, version, data)
@@ -236,34 +287,37 @@ class StateStore:
         *,
         delivery: DeliveryMark | None = None,
         index: IndexEntry | None = None,
+        log: Append | None = None,
+        outbox: Enqueue | None = None,
     ) -> SaveResult:
         """Write every key or none, each only if its version is still the expected one.
 
         With ``delivery``: if its mark exists nothing is written and the result
-        says ``duplicate``; otherwise the mark is set together with the writes.
-        Raises ``StaleStateError`` for the first key whose version moved on.
+        says ``duplicate``; otherwise the mark is set together with the writes,
+        and so are the ``index`` member, the ``log`` entry and the ``outbox``
+        entry. Raises ``StaleStateError`` for the first key whose version moved on.
 
         A ``StoreUnavailableError`` after the script was sent (a timeout) leaves
         open whether it ran; repeating the call with the same delivery mark
         settles it, as it then reports ``duplicate`` if the first one ran.
         """
         keys = [w.key for w in writes]
-        extra = [mark.key for mark in (delivery, index) if mark is not None]
+        extra = [part.key for part in (delivery, index, log, outbox) if part is not None]
         self._check(writes, keys + extra, delivery)
-        args: list[str | int] = [
-            len(writes),
-            "" if delivery is None else delivery.ttl_seconds,
-            "" if index is None else index.member,
-            "" if delivery is None else delivery.token,
-        ]
-        for write in writes:
-            args += [
-                "" if write.expected_version is None else write.expected_version,
-                write.value.model_dump_json(),
-                "" if write.ttl_seconds is None else write.ttl_seconds,
-            ]
-        with _translated("save"):
-            reply = await self._save_all(keys=keys + extra, args=args)
+        plan: dict[str, object] = {"writes": [_write_plan(write) for write in writes]}
+        args: list[str | bytes] = [w.value.model_dump_json() for w in writes]
+        if delivery is not None:
+            plan["delivery"] = {"ttl": delivery.ttl_seconds, "token": delivery.token}
+        if index is not None:
+            plan["index"] = index.member
+        if log is not None:
+            plan["log"] = True
+            args.append(log.value.model_dump_json())
+        if outbox is not None:
+            plan["outbox"] = OUTBOX_GROUP
+            args.append(outbox.value.model_dump_json())
+        with translated("save"):
+            reply = await self._save_all(keys=keys + extra, args=[_plan_json(plan), *args])
         outcome = reply[0]
         if outcome == b"duplicate":
             first = reply[1]
@@ -274,24 +328,36 @@ class StateStore:
             stale = writes[int(reply[1]) - 1]
             found = int(reply[2]) if reply[2] else None
             raise StaleStateError(stale.key, stale.expected_version, found)
-        return SaveResult(duplicate=False, versions=dict(zip(keys, reply[1:], strict=True)))
+        entry = reply[1].decode() if isinstance(reply[1], bytes) else reply[1]
+        return SaveResult(
+            duplicate=False,
+            versions=dict(zip(keys, reply[2:], strict=True)),
+            entry_id=entry or None,
+        )
+
+    async def log_entries(self, key: str, model: type[M]) -> list[M]:
+        """Every entry of a log list, oldest first (the export reads an intake's answers)."""
+        self._own(key)
+        with translated("read log"):
+            rows = await self._client.lrange(key, 0, -1)
+        return [model.model_validate_json(row) for row in rows]
 
     async def remember_delivery(self, key: str, ttl_seconds: int = DELIVERY_TTL_SECONDS) -> bool:
         """True the first time ``key`` is seen: dedup for deliveries that only cause side effects."""
         self._own(key)
-        with _translated("remember delivery"):
+        with translated("remember delivery"):
             return bool(await self._client.set(key, b"1", nx=True, ex=ttl_seconds))
 
     async def add_to_index(self, key: str, member: str) -> None:
         """Add ``member`` to the set at ``key``; adding twice is harmless."""
         self._own(key)
-        with _translated("add to index"):
+        with translated("add to index"):
             await self._client.sadd(key, member)
 
     async def index_members(self, key: str) -> set[str]:
         """Every member of the set at ``key`` (empty when it does not exist)."""
         self._own(key)
-        with _translated("read index"):
+        with translated("read index"):
             members = await self._client.smembers(key)
         return {m.decode() if isinstance(m, bytes) else m for m in members}
 

@@ -32,12 +32,12 @@ import redis
 from bot.logging_setup import configure_logging
 from bot.ports import IntakeRef, TurnStatus
 from bot.service import IntakeService
-from bot.state.keys import intake_key
+from bot.state.keys import answer_log_key, intake_key
 from bot.state.redis_client import RedisHandle, connect
 from bot.state.store import StateStore
 from conversations import messages as msg
 from conversations.events import Choose, Start
-from conversations.intake import Intake
+from conversations.intake import AnswerRecord, Intake
 from conversations.replies import Notice, Tone
 from testkit.redis_servers import unique_prefix
 
@@ -85,7 +85,7 @@ async def _answer_many(url: str, state_dir: Path, prefix: str, worker: int) -> d
                 duplicates += outcome.status is TurnStatus.DUPLICATE
                 if outcome.applied:
                     break
-                assert outcome.replies == [BUSY], outcome.replies
+                assert outcome.replies == (BUSY,), outcome.replies
                 busy += 1
             else:
                 unsaved.append(value)
@@ -182,20 +182,26 @@ def test_two_processes_writing_500_answers_each_into_one_intake_lose_none(
     client = redis.Redis.from_url(shared_redis_url)
     try:
         version, data = client.hmget(intake_key(REF, prefix), ["v", "d"])
+        log = client.lrange(answer_log_key(REF, prefix), 0, -1)
     finally:
         client.close()
     assert data is not None
     intake = Intake.model_validate_json(data)
-    counts = Counter(record.text for record in intake.answers)
+    logged = [AnswerRecord.model_validate_json(row) for row in log]
+    counts = Counter(record.text for record in logged)
     expected = {
         f"p{worker}-{n}" for worker in range(1, WORKERS + 1) for n in range(ANSWERS_PER_WORKER)
     }
     assert set(counts) == expected
     assert set(counts.values()) == {1}
-    assert len(intake.answers) == WORKERS * ANSWERS_PER_WORKER
-    assert {record.question_id for record in intake.answers} == {"stakeholders"}
+    assert len(logged) == intake.answer_count == WORKERS * ANSWERS_PER_WORKER
+    assert {record.question_id for record in logged} == {"stakeholders"}
     assert version is not None
     assert int(version) == 1 + WORKERS * ANSWERS_PER_WORKER
     for worker in range(1, WORKERS + 1):
-        own = [r.text for r in intake.answers if r.by == f"U{worker}"]
+        own = [r.text for r in logged if r.by == f"U{worker}"]
         assert own == [f"p{worker}-{n}" for n in range(ANSWERS_PER_WORKER)]
+    # The record keeps each person's latest answer only: its size does not grow with the log.
+    assert sorted(r.text for r in intake.answers) == [
+        f"p{worker}-{ANSWERS_PER_WORKER - 1}" for worker in range(1, WORKERS + 1)
+    ]

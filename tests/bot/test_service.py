@@ -21,12 +21,20 @@ from structlog.testing import capture_logs
 from bot.errors import StaleStateError, StoreUnavailableError
 from bot.ports import IntakeRef, Outcome, TurnStatus
 from bot.service import IntakeService
-from bot.state.keys import channel_index_key, intake_delivery_key, intake_key, place_key
+from bot.state.keys import (
+    answer_log_key,
+    channel_index_key,
+    intake_delivery_key,
+    intake_key,
+    outbox_key,
+    place_key,
+)
+from bot.state.outbox import OutboxEntry
 from bot.state.redis_client import connect
-from bot.state.store import DeliveryMark, IndexEntry, SaveResult, StateStore, Versioned, Write
+from bot.state.store import DeliveryMark, SaveResult, StateStore, Versioned, Write
 from conversations import messages as msg
 from conversations.events import Choose, Event, Start, Text
-from conversations.intake import IntakeStatus
+from conversations.intake import AnswerRecord, IntakeStatus
 from conversations.replies import Notice, QuestionReply, SummaryReply, Tone
 from conversations.summary import baseline_of
 from testkit.answers import HAPPY_ANSWERS
@@ -69,6 +77,12 @@ def make_service(
 def service(store: StateStore) -> IntakeService:
     """A service on this test's fresh store."""
     return make_service(store)
+
+
+async def queued(client: Redis, ref: IntakeRef, prefix: str) -> list[OutboxEntry]:
+    """The entries waiting in `ref`'s channel outbox, oldest first."""
+    rows = await client.xrange(outbox_key(ref, prefix))
+    return [OutboxEntry.model_validate_json(fields[b"d"]) for _, fields in rows]
 
 
 async def keys_under(client: Redis, prefix: str) -> set[str]:
@@ -177,14 +191,18 @@ async def test_a_new_intake_joins_its_channel_index(store: StateStore) -> None:
     }
 
 
-async def test_a_message_without_an_intake_is_answered_and_writes_nothing(
+async def test_a_message_without_an_intake_is_answered_and_writes_no_state(
     service: IntakeService, redis_client: Redis, key_prefix: str
 ) -> None:
-    """Without `require_intake`, a thread with no intake gets the how-to-start reply only."""
+    """Without `require_intake`, a thread with no intake gets the how-to-start reply, queued."""
     outcome = await service.take_turn(REF, text("hello"))
     assert [r.template for r in outcome.replies if isinstance(r, Notice)] == [msg.NO_INTAKE]
-    assert outcome.status is not TurnStatus.IGNORED
-    assert await keys_under(redis_client, key_prefix) == set()
+    assert outcome.status is TurnStatus.APPLIED
+    written = await keys_under(redis_client, key_prefix)
+    assert intake_key(REF, key_prefix) not in written
+    assert place_key(REF, "alice", key_prefix) not in written
+    [entry] = await queued(redis_client, REF, key_prefix)
+    assert [r.template for r in entry.replies if isinstance(r, Notice)] == [msg.NO_INTAKE]
 
 
 async def test_require_intake_ignores_threads_without_an_intake(
@@ -305,7 +323,9 @@ async def test_a_different_delivery_with_the_same_text_is_applied(service: Intak
     assert saved_texts(outcome) == ["40 GB a day"]
     state = await service.load(REF, "alice")
     assert state.intake is not None
-    assert [r.text for r in state.intake.answers] == ["40 GB a day", "40 GB a day"]
+    assert state.intake.answer_count == 2
+    logged = await service.store.log_entries(answer_log_key(REF, service.prefix), AnswerRecord)
+    assert [r.text for r in logged] == ["40 GB a day", "40 GB a day"]
 
 
 async def test_a_refused_answer_with_a_delivery_id_is_marked_but_stores_no_answer(
@@ -339,12 +359,12 @@ class StopsRedisBeforeSaving(StateStore):
         writes: Sequence[Write],
         *,
         delivery: DeliveryMark | None = None,
-        index: IndexEntry | None = None,
+        **parts: Any,
     ) -> SaveResult:
         if self.armed:
             self.armed = False
             await asyncio.to_thread(self.server.stop)
-        return await super().save_all(writes, delivery=delivery, index=index)
+        return await super().save_all(writes, delivery=delivery, **parts)
 
 
 @pytest.mark.parametrize("when", ["before the step", "between load and save"])
@@ -412,9 +432,9 @@ class AnswersLateOnce(StateStore):
         writes: Sequence[Write],
         *,
         delivery: DeliveryMark | None = None,
-        index: IndexEntry | None = None,
+        **parts: Any,
     ) -> SaveResult:
-        result = await super().save_all(writes, delivery=delivery, index=index)
+        result = await super().save_all(writes, delivery=delivery, **parts)
         if self.armed:
             self.armed = False
             raise StoreUnavailableError("save: Redis did not answer in time")
@@ -476,12 +496,12 @@ class LosesTheFirstRace(StateStore):
         writes: Sequence[Write],
         *,
         delivery: DeliveryMark | None = None,
-        index: IndexEntry | None = None,
+        **parts: Any,
     ) -> SaveResult:
         self.saves += 1
         if self.saves == 1:
             await self.rival.take_turn(REF, self.rival_event)
-        return await super().save_all(writes, delivery=delivery, index=index)
+        return await super().save_all(writes, delivery=delivery, **parts)
 
 
 async def test_a_lost_race_is_retried_from_fresh_state_and_both_answers_are_kept(
@@ -525,7 +545,7 @@ class AlwaysStale(StateStore):
         writes: Sequence[Write],
         *,
         delivery: DeliveryMark | None = None,
-        index: IndexEntry | None = None,
+        **parts: Any,
     ) -> SaveResult:
         raise StaleStateError(writes[0].key, writes[0].expected_version, 99)
 
@@ -582,3 +602,30 @@ async def test_cancel_through_the_service_closes_the_intake_for_everybody(
     assert state.intake is not None
     assert state.intake.status is IntakeStatus.CANCELLED
     assert state.intake.answers == ()
+
+
+async def test_a_turn_saves_its_answer_to_the_log_and_its_replies_to_the_outbox_at_once(
+    service: IntakeService, redis_client: Redis, key_prefix: str
+) -> None:
+    """The answer's log entry and the turn's replies are written by the same save as the state."""
+    await service.take_turn(REF, start())
+    outcome = await service.take_turn(REF, text("40 GB a day"), delivery="Ev7")
+    assert outcome.answered == "volume"
+    logged = await service.store.log_entries(answer_log_key(REF, key_prefix), AnswerRecord)
+    assert [(r.question_id, r.text, r.by) for r in logged] == [("volume", "40 GB a day", "alice")]
+    entries = await queued(redis_client, REF, key_prefix)
+    assert [entry.replies for entry in entries][-1] == outcome.replies
+    assert all(entry.ref == REF for entry in entries)
+
+
+async def test_a_duplicate_delivery_queues_nothing_more(
+    service: IntakeService, redis_client: Redis, key_prefix: str
+) -> None:
+    """A repeated delivery adds no log entry and no outbox entry."""
+    await service.take_turn(REF, start())
+    await service.take_turn(REF, text("40 GB a day"), delivery="Ev8")
+    before = len(await queued(redis_client, REF, key_prefix))
+    again = await service.take_turn(REF, text("40 GB a day"), delivery="Ev8")
+    assert again.status is TurnStatus.DUPLICATE
+    assert len(await queued(redis_client, REF, key_prefix)) == before
+    assert len(await redis_client.lrange(answer_log_key(REF, key_prefix), 0, -1)) == 1

@@ -349,6 +349,7 @@ async def test_concurrent_duplicate_deliveries_post_once(slack_bot: SlackBot) ->
         slack_bot.deliver(body), slack_bot.deliver(body, retry_num=1)
     )
     await slack_bot.watch.wait_until(before + 2)
+    await slack_bot.worker.idle()
     assert (first.status, retry.status) == (200, 200)
     assert len(slack_bot.api.calls("chat.postMessage")) == 3
     intake = await stored_intake(slack_bot.settings, thread)
@@ -576,7 +577,16 @@ async def test_redis_outage_mid_intake_loses_no_acknowledged_answer(
 
         private_redis.stop()
         assert (await bot.get("/readyz"))[0] == 503
-        refused = await bot.reply(thread, ANSWERS["stakeholders"])
+        body = event_callback_body(
+            message_event(ANSWERS["stakeholders"], thread_ts=thread), event_id="Ev0OUTAGE0001"
+        )
+        before = len(bot.api.calls("chat.postMessage"))
+        first = await bot.deliver(body)
+        assert first.status == 503  # not saved, so not acknowledged: Slack will deliver it again
+        await bot.worker.idle()
+        assert len(bot.api.calls("chat.postMessage")) == before  # and nobody is told yet
+        await bot.send(body, retry_num=3)  # Slack's last try: now the person hears of it
+        refused = [call.body for call in bot.api.calls("chat.postMessage")[before:]]
         assert len(refused) == 1
         assert msg.COULD_NOT_SAVE in refused[0]["text"]
         assert "question_id" not in json.dumps(refused[0])  # no next question: nothing moved on
