@@ -37,6 +37,7 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
         rate_per_second=settings.outbox_rate_per_second,
         burst=settings.outbox_burst,
         sweep_seconds=settings.outbox_sweep_seconds,
+        lease_ms=int(settings.outbox_lease_seconds * 1000),
     )
 
 

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         default=1.0, gt=0, validation_alias="INTAKE_OUTBOX_RATE_PER_SECOND"
     )
     outbox_burst: int = Field(default=4, gt=0, validation_alias="INTAKE_OUTBOX_BURST")
+    # A channel's lease: how long a dead replica's channels wait before another takes them over.
+    outbox_lease_seconds: float = Field(
+        default=10.0, ge=1, validation_alias="INTAKE_OUTBOX_LEASE_SECONDS"
+    )
     # How often each replica looks for channels whose posts a dead process left behind.
     outbox_sweep_seconds: float = Field(
         default=5.0, gt=0, validation_alias="INTAKE_OUTBOX_SWEEP_SECONDS"
