@@ -276,6 +276,10 @@ async def run(people: int, seconds: float) -> None:
                 "INTAKE_KEY_PREFIX": prefix,
                 "INTAKE_STATE_DIR": state_dir,
                 "LOG_LEVEL": "WARNING",
+                # Simulated people answer far faster than people do: Slack's pace of about a
+                # post a second per channel would measure the pace, not the bot.
+                "INTAKE_OUTBOX_RATE_PER_SECOND": "100000",
+                "INTAKE_OUTBOX_BURST": "100000",
             }
             bare_port, our_port = _free_port(), _free_port()
             async with app_process(
