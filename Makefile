@@ -54,6 +54,8 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/dialogue.py
 	$(BIN)/python bench/slack_load.py
+	$(BIN)/python bench/record_size.py
+	$(BIN)/python bench/turn_cost.py
 
 clean:
 	rm -rf $(VENV) .intake .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
+from bot.ports import IntakeRef
+from bot.settings import Settings
+from bot.state.keys import intake_key
 from conversations import messages as msg
 from conversations.answers import read_answers
 from conversations.assessment import assess
@@ -28,6 +32,7 @@ from testkit.slack_signing import (
     BOT_ID,
     BOT_USER_ID,
     CHANNEL_ID,
+    TEAM_ID,
     USER_ID,
     app_mention_event,
     block_actions_body,
@@ -601,3 +606,59 @@ async def test_redis_outage_mid_intake_loses_no_acknowledged_answer(
         intake = await stored_intake(settings, thread)
         assert intake is not None
         assert [(r.question_id, r.text) for r in intake.answers] == list(ANSWERS.items())
+
+
+# -- bursts, first requests and outages -------------------------------------------------------
+
+
+async def test_a_burst_of_first_requests_calls_auth_test_once(
+    slack_settings: Settings, slack_api: SlackWebApiStandIn
+) -> None:
+    """Thirty events arriving together before any other: one auth.test, thirty acks."""
+    async with running_bot(slack_settings, slack_api) as bot:
+        bodies = [
+            event_callback_body(message_event(f"lunch {n}?", thread_ts="1700000000.999900"))
+            for n in range(30)
+        ]
+        answers = await asyncio.gather(*(bot.deliver(body) for body in bodies))
+        assert [answer.status for answer in answers] == [200] * 30
+        assert len(slack_api.calls("auth.test")) == 1
+
+
+async def test_a_burst_larger_than_the_redis_pool_waits_for_connections(
+    slack_settings: Settings, slack_api: SlackWebApiStandIn, redis_client: Redis, key_prefix: str
+) -> None:
+    """Sixty intakes started at once through four Redis connections: all saved, none refused."""
+    settings = slack_settings.model_copy(update={"redis_max_connections": 4})
+    channels = [f"D0BURST{n:03d}" for n in range(60)]
+    async with running_bot(settings, slack_api) as bot:
+        bodies = [
+            event_callback_body(message_event("start Burst", channel_id=channel, channel_type="im"))
+            for channel in channels
+        ]
+        answers = await asyncio.gather(*(bot.deliver(body) for body in bodies))
+        assert [answer.status for answer in answers] == [200] * 60
+        await bot.worker.idle()
+    texts = json.dumps([call.body for call in slack_api.calls("chat.postMessage")])
+    assert msg.COULD_NOT_SAVE.split(":")[0] not in texts
+    saved = [
+        await redis_client.exists(intake_key(IntakeRef("slack", TEAM_ID, channel, ""), key_prefix))
+        for channel in channels
+    ]
+    assert saved == [1] * 60
+
+
+async def test_a_command_while_redis_is_down_posts_no_orphan_root(
+    private_redis: PrivateRedis, slack_api: SlackWebApiStandIn, key_prefix: str, tmp_path: Path
+) -> None:
+    """`/intake` with Redis gone: no root message, only a private "couldn't start, try again"."""
+    settings = make_settings(private_redis.url, slack_api, key_prefix, tmp_path)
+    async with running_bot(settings, slack_api) as bot:
+        private_redis.stop()
+        try:
+            await bot.command("Fraud scoring")
+            assert slack_api.calls("chat.postMessage") == []
+            [ephemeral] = slack_api.calls("chat.postEphemeral")
+            assert msg.COULD_NOT_START.split(":")[0] in ephemeral.body["text"]
+        finally:
+            private_redis.start()
