@@ -1,64 +1,88 @@
 """A stand-in for the Slack Web API: a real aiohttp server on 127.0.0.1 that records every call.
 
-The adapter is tested over real HTTP, as bolt's own tests do
-(``tests/mock_web_api_server/`` in slackapi/bolt-python): slack_sdk builds and
-sends its requests exactly as in production, only ``base_url`` points here.
-Unlike bolt's stand-in, waiting for calls uses notifications, never polling.
+slack_sdk builds and sends its requests exactly as in production; only its
+``base_url`` points here, as in bolt's own tests. Every wait is woken by a
+notification, never by polling.
 
-What it plays, as Slack answers (HTTP 200 and ``{"ok": ...}``):
+What it plays, answering with Slack's shapes and error codes:
 
-- The four methods the bot calls: ``auth.test`` (Bolt, at start), and
-  ``chat.postMessage``, ``chat.update`` and ``chat.postEphemeral``, with the
-  fields an app reads. Any other method answers
-  ``{"ok": false, "error": "unknown_method"}``, as Slack does, so a new call in
-  the bot fails here until the stand-in learns it. ``set_response`` replaces
-  the answer for one method.
-- Authentication: the ``Authorization: Bearer`` header (or, as Slack also
-  accepts, a ``token`` form field) must carry the expected token; otherwise
-  ``not_authed`` (no token) or ``invalid_auth`` (wrong token).
-- Faults: ``rate_limit_next`` answers HTTP 429 with ``Retry-After`` and
-  ``{"ok": false, "error": "ratelimited"}`` (Slack's "Rate limits" page);
-  ``fail_next`` answers ``{"ok": false, "error": ...}`` with HTTP 200.
+- Methods: ``auth.test``; ``chat.postMessage``, ``chat.update`` and
+  ``chat.postEphemeral``; ``conversations.replies`` and
+  ``conversations.history``. Any other method answers ``unknown_method``, so a
+  new call in the bot fails here until the stand-in learns it;
+  ``set_response`` replaces one method's answer.
+- Messages: each post is kept per channel (ts, thread_ts, text, blocks,
+  attachments, metadata, user and bot_id) and ``chat.update`` edits it. The
+  ``conversations.*`` methods read that store: a thread oldest first with its
+  parent first, a channel's top-level messages newest first, both bounded by
+  ``oldest``/``latest`` (exclusive unless ``inclusive``), paged by ``limit``
+  and ``cursor``, and carrying ``metadata`` only with ``include_all_metadata``.
+  ``add_message`` seeds a person's message, such as the parent of a thread a
+  person started. Every ts is unique, increasing and later than the thread it
+  replies to and any message seeded before it.
+- Authentication: a Bearer token (or a ``token`` form field) must match,
+  otherwise ``not_authed`` or ``invalid_auth``.
+- Faults, each for the next calls to one method, optionally in one channel:
+  ``rate_limit_next`` (HTTP 429 with Retry-After), ``fail_next`` (HTTP 200,
+  ok false), ``http_error_next`` (a 5xx with a plain-text body, nothing done),
+  ``drop_after_acting_next`` (done, then the connection closed with no
+  answer), ``hang_next`` (answered after a delay), and ``hold``/``release``
+  (calls wait until released). Each call is recorded with its outcome; a
+  dropped one has ``dropped=True`` and status 0.
 
-Bodies arrive as JSON (slack_sdk sends JSON for chat.*), form-encoded, or as
-query parameters (``auth.test``); all are merged into one dict, and the fields
-Slack takes as JSON strings in form posts (``blocks``, ``attachments``,
-``metadata``) are decoded.
+Bodies arrive as JSON, form-encoded or as query parameters; all are merged
+into one dict, and the fields Slack takes as JSON strings in form posts
+(``blocks``, ``attachments``, ``metadata``) are decoded.
 
-Two ways to run it: ``async with SlackWebApiStandIn() as api`` on the test's
-event loop, or ``with run_standin_in_thread() as api`` on a loop of its own for
-synchronous code; there ``api.wait_for`` blocks instead of awaiting.
+Run it with ``async with SlackWebApiStandIn() as api`` on the test's loop, or
+with ``with run_standin_in_thread() as api`` on a loop of its own for
+synchronous code, where the waits block instead of being awaited.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import concurrent.futures
+import copy
 import json
+import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from http import HTTPStatus
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from testkit.slack_signing import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+from testkit.slack_signing import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, USER_ID
 
 STANDIN_BOT_TOKEN = "xoxb-0000000000-intake-standin"
 
 # Fields Slack accepts as a JSON-encoded string when the body is form-encoded.
 _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata"})
+# Fields chat.postMessage keeps on the message, and chat.update replaces.
+_MESSAGE_FIELDS = ("blocks", "attachments", "metadata")
 # The bot scopes deploy/slack/manifest.yaml asks for.
 _SCOPES = (
     "app_mentions:read,channels:history,chat:write,commands,groups:history,im:history,mpim:history"
 )
 # Slack's message ts: seconds, a dot, six digits. Counted in microseconds from here.
+_TS_FORM = re.compile(r"^\d{1,10}\.\d{6}$")
 _FIRST_TS_MICROS = 1_700_000_000_000_100
 _TS_STEP_MICROS = 100
 _DEFAULT_WAIT_SECONDS = 5.0
+# conversations.* page sizes: Slack's defaults, and the most it returns at once.
+_HISTORY_LIMIT = 100
+_REPLIES_LIMIT = 1000
+_MAX_LIMIT = 1000
+_CURSOR_PREFIX = "next_ts:"
+_TRUE = frozenset({"1", "true"})
 
 Answer = dict[str, Any]
 Responder = Callable[[dict[str, Any]], Answer]
@@ -69,7 +93,9 @@ class RecordedCall:
     """One request the stand-in received, with what it answered.
 
     ``headers`` has lower-case names. ``status`` and ``response`` tell a call that
-    was answered from one that was rate limited, failed or refused.
+    was answered from one that was rate limited, failed or refused. A call whose
+    connection was dropped after Slack acted has ``dropped=True``, status 0, and
+    as ``response`` what Slack would have answered; an HTTP 5xx has an empty one.
     """
 
     method: str
@@ -77,26 +103,139 @@ class RecordedCall:
     headers: dict[str, str]
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    dropped: bool = False
 
     @property
     def ok(self) -> bool:
-        """Whether Slack would have done what was asked."""
-        return self.status == 200 and bool(self.response.get("ok"))
+        """Whether Slack did what was asked (a dropped call did; its caller never heard)."""
+        return (self.status == 200 or self.dropped) and bool(self.response.get("ok"))
 
 
-@dataclass
+class _SlackError(Exception):
+    """Raised by an answer to reply ``{"ok": false, "error": error}``."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+@dataclass(eq=False)
 class _Waiter:
-    method: str
-    count: int
+    ready: Callable[[], bool]  # called with the lock held
     wake: Callable[[], None]
 
 
-@dataclass
-class _Fault:
+@dataclass(eq=False)
+class _Pending:
+    """Something to do to the next ``times`` calls (in ``channel``, or any when None)."""
+
     times: int
-    status: int
-    answer: Answer
-    headers: dict[str, str]
+    channel: str | None = None
+
+    def applies_to(self, channel: str | None) -> bool:
+        return self.channel is None or self.channel == channel
+
+
+@dataclass(eq=False)
+class _Fault(_Pending):
+    kind: Literal["answer", "http_error", "drop"] = "answer"
+    status: int = 200
+    answer: Answer = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class _Hang(_Pending):
+    seconds: float = 0.0
+
+
+_P = TypeVar("_P", bound=_Pending)
+
+
+@dataclass(eq=False)
+class _Parked:
+    method: str
+    channel: str | None
+    future: asyncio.Future[None]
+
+
+@dataclass(eq=False)
+class _Hold:
+    method: str
+    channel: str | None
+    parked: list[_Parked] = field(default_factory=list)
+
+    def applies_to(self, method: str, channel: str | None) -> bool:
+        return self.method == method and (self.channel is None or self.channel == channel)
+
+
+@dataclass(eq=False)
+class _Stored:
+    """A message in Slack's store; ``by_app`` when the app posted it with chat.postMessage."""
+
+    channel: str
+    message: dict[str, Any]
+    by_app: bool
+
+    @property
+    def ts(self) -> str:
+        return str(self.message["ts"])
+
+    @property
+    def key(self) -> Decimal:
+        return Decimal(self.ts)
+
+    @property
+    def thread_ts(self) -> str | None:
+        thread = self.message.get("thread_ts")
+        return str(thread) if thread else None
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_ts is not None and self.thread_ts != self.ts
+
+    def public(self) -> dict[str, Any]:
+        """A copy of the message as Slack holds it, with its channel."""
+        return {**copy.deepcopy(self.message), "channel": self.channel}
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """What a conversations.* call asked for: a time window, a page size, a cursor."""
+
+    oldest: Decimal | None
+    latest: Decimal | None
+    inclusive: bool
+    limit: int
+    after: Decimal | None  # from the cursor: where the previous page stopped
+    with_metadata: bool
+
+    @classmethod
+    def of(cls, body: dict[str, Any], default_limit: int) -> _Listing:
+        return cls(
+            oldest=_ts_param(body, "oldest"),
+            latest=_ts_param(body, "latest"),
+            inclusive=_flag(body.get("inclusive")),
+            limit=_limit_param(body.get("limit"), default_limit),
+            after=_cursor_param(body.get("cursor")),
+            with_metadata=_flag(body.get("include_all_metadata")),
+        )
+
+    def within(self, ts: Decimal) -> bool:
+        if self.oldest is not None and (
+            ts < self.oldest or (ts == self.oldest and not self.inclusive)
+        ):
+            return False
+        return self.latest is None or ts < self.latest or (ts == self.latest and self.inclusive)
+
+    def page(self, messages: list[dict[str, Any]]) -> Answer:
+        shown, rest = messages[: self.limit], messages[self.limit :]
+        return {
+            "ok": True,
+            "messages": shown,
+            "has_more": bool(rest),
+            "response_metadata": {"next_cursor": _cursor(rest[0]["ts"]) if rest else ""},
+        }
 
 
 class SlackWebApiStandIn:
@@ -119,10 +258,15 @@ class SlackWebApiStandIn:
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._base_url: str | None = None
-        self._lock = threading.Lock()
+        # Reentrant: waiters' conditions run with it held and use the locked helpers.
+        self._lock = threading.RLock()
         self._calls: list[RecordedCall] = []
         self._waiters: list[_Waiter] = []
         self._faults: dict[str, list[_Fault]] = {}
+        self._hangs: dict[str, list[_Hang]] = {}
+        self._holds: list[_Hold] = []
+        self._sleeping: set[asyncio.Future[None]] = set()
+        self._messages: dict[str, dict[str, _Stored]] = {}
         self._overrides: dict[str, Responder] = {}
         self._last_ts = _FIRST_TS_MICROS - _TS_STEP_MICROS
         self._answers: dict[str, Responder] = {
@@ -130,6 +274,8 @@ class SlackWebApiStandIn:
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
+            "conversations.replies": self._conversations_replies,
+            "conversations.history": self._conversations_history,
         }
 
     # -- lifecycle -----------------------------------------------------------------
@@ -148,7 +294,8 @@ class SlackWebApiStandIn:
         self._base_url = f"http://{host}:{port}/api/"
 
     async def stop(self) -> None:
-        """Close the listening socket and any open connection."""
+        """Let held and hanging calls go, then close the listening socket and connections."""
+        self._release_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -181,12 +328,38 @@ class SlackWebApiStandIn:
             return [c for c in self._calls if method is None or c.method == method]
 
     def posted_messages(self) -> list[dict[str, Any]]:
-        """The bodies of the ``chat.postMessage`` calls that were answered ok.
+        """The bodies of the ``chat.postMessage`` calls that posted, in the order they came.
 
         A call refused by a rate limit or an injected failure posted nothing in
-        Slack, so it is left out; ``calls("chat.postMessage")`` has them all.
+        Slack, so it is left out (a dropped one did post, so it is in);
+        ``calls("chat.postMessage")`` has them all.
         """
         return [c.body for c in self.calls("chat.postMessage") if c.ok]
+
+    def stored_messages(
+        self, channel: str | None = None, thread_ts: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Copies of the stored messages (posts and seeded ones), oldest first, each with its channel.
+
+        Only ``channel``'s when given; only the thread's parent and replies when
+        ``thread_ts`` is given too.
+        """
+        with self._lock:
+            return [
+                s.public()
+                for s in self._stored_locked(channel)
+                if thread_ts is None or thread_ts in (s.ts, s.thread_ts)
+            ]
+
+    def stored_posts(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """The app's posts in ``channel``: top-level ones, or the replies in ``thread_ts``; oldest first."""
+        with self._lock:
+            return [s.public() for s in self._posts_locked(channel, thread_ts)]
+
+    def held_calls(self, method: str | None = None, channel: str | None = None) -> int:
+        """How many calls (to ``method``, in ``channel``, when given) wait on a hold now."""
+        with self._lock:
+            return self._held_locked(method, channel)
 
     async def wait_for(
         self,
@@ -198,54 +371,202 @@ class SlackWebApiStandIn:
 
         Raises TimeoutError, naming what did arrive, when they do not come in time.
         """
-        loop = asyncio.get_running_loop()
-        arrived: asyncio.Future[None] = loop.create_future()
-
-        def wake() -> None:
-            loop.call_soon_threadsafe(_resolve, arrived)
-
-        waiter = self._add_waiter(method, count, wake)
-        if waiter is not None:
-            try:
-                await asyncio.wait_for(arrived, timeout)
-            except TimeoutError:
-                self._remove_waiter(waiter)
-                raise TimeoutError(self._timeout_message(method, count, timeout)) from None
+        await self._wait_until(
+            lambda: self._count_locked(method) >= count,
+            timeout,
+            lambda: self._timeout_message(method, count, timeout),
+        )
         return self.calls(method)
 
     def wait_for_blocking(
         self, method: str, count: int = 1, timeout: float = _DEFAULT_WAIT_SECONDS
     ) -> list[RecordedCall]:
         """:meth:`wait_for` for synchronous code, while the server runs on another thread."""
-        if self._loop is not None and _running_loop() is self._loop:
-            raise RuntimeError("wait_for_blocking would block the stand-in's own event loop")
-        arrived = threading.Event()
-        waiter = self._add_waiter(method, count, arrived.set)
-        if waiter is not None and not arrived.wait(timeout):
-            self._remove_waiter(waiter)
-            raise TimeoutError(self._timeout_message(method, count, timeout))
+        self._wait_until_blocking(
+            lambda: self._count_locked(method) >= count,
+            timeout,
+            lambda: self._timeout_message(method, count, timeout),
+        )
         return self.calls(method)
+
+    async def wait_for_posts(
+        self,
+        channel: str,
+        thread_ts: str | None = None,
+        count: int = 1,
+        timeout: float = _DEFAULT_WAIT_SECONDS,  # noqa: ASYNC109 - a deadline per call reads best in tests
+    ) -> list[dict[str, Any]]:
+        """Wait until the app has ``count`` posts where :meth:`stored_posts` looks; return them."""
+        await self._wait_until(
+            lambda: len(self._posts_locked(channel, thread_ts)) >= count,
+            timeout,
+            lambda: self._posts_timeout_message(channel, thread_ts, count, timeout),
+        )
+        return self.stored_posts(channel, thread_ts)
+
+    def wait_for_posts_blocking(
+        self,
+        channel: str,
+        thread_ts: str | None = None,
+        count: int = 1,
+        timeout: float = _DEFAULT_WAIT_SECONDS,
+    ) -> list[dict[str, Any]]:
+        """:meth:`wait_for_posts` for synchronous code, while the server runs on another thread."""
+        self._wait_until_blocking(
+            lambda: len(self._posts_locked(channel, thread_ts)) >= count,
+            timeout,
+            lambda: self._posts_timeout_message(channel, thread_ts, count, timeout),
+        )
+        return self.stored_posts(channel, thread_ts)
+
+    async def wait_for_held(
+        self,
+        method: str,
+        count: int = 1,
+        channel: str | None = None,
+        timeout: float = _DEFAULT_WAIT_SECONDS,  # noqa: ASYNC109 - a deadline per call reads best in tests
+    ) -> int:
+        """Wait until at least ``count`` calls to ``method`` wait on a hold; return how many do."""
+        await self._wait_until(
+            lambda: self._held_locked(method, channel) >= count,
+            timeout,
+            lambda: self._held_timeout_message(method, channel, count, timeout),
+        )
+        return self.held_calls(method, channel)
+
+    def wait_for_held_blocking(
+        self,
+        method: str,
+        count: int = 1,
+        channel: str | None = None,
+        timeout: float = _DEFAULT_WAIT_SECONDS,
+    ) -> int:
+        """:meth:`wait_for_held` for synchronous code, while the server runs on another thread."""
+        self._wait_until_blocking(
+            lambda: self._held_locked(method, channel) >= count,
+            timeout,
+            lambda: self._held_timeout_message(method, channel, count, timeout),
+        )
+        return self.held_calls(method, channel)
 
     # -- what tests arrange --------------------------------------------------------
 
-    def rate_limit_next(self, method: str, times: int = 1, retry_after: int = 1) -> None:
-        """Answer the next ``times`` calls to ``method`` with HTTP 429, as Slack does."""
-        self._add_fault(
+    def add_message(
+        self,
+        channel: str,
+        ts: str | None = None,
+        text: str = "",
+        thread_ts: str | None = None,
+        user: str = USER_ID,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store a person's message, as if ``user`` had written it; return it.
+
+        ``ts`` defaults to a fresh one; later posts get later ts. Raises
+        ValueError for a ts not in Slack's form or already taken in the channel.
+        """
+        for value in (ts, thread_ts):
+            if value is not None and not _TS_FORM.match(value):
+                raise ValueError(f"not a Slack ts (seconds.micro): {value!r}")
+            if value is not None:
+                self._advance_past(value)
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": user,
+            "text": text,
+            "ts": ts or self._next_ts(),
+            "team": self.team_id,
+        }
+        optional = {"thread_ts": thread_ts, "blocks": blocks, "metadata": metadata}
+        message.update({k: copy.deepcopy(v) for k, v in optional.items() if v is not None})
+        stored = self._store(channel, message, by_app=False)
+        self._notify()
+        return stored.public()
+
+    def rate_limit_next(
+        self, method: str, times: int = 1, retry_after: int = 1, channel: str | None = None
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` (in ``channel``) with HTTP 429, as Slack does."""
+        self._add_pending(
+            self._faults,
             method,
             _Fault(
                 times=times,
+                channel=channel,
                 status=429,
                 answer={"ok": False, "error": "ratelimited"},
                 headers={"Retry-After": str(retry_after)},
             ),
         )
 
-    def fail_next(self, method: str, error: str = "channel_not_found", times: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        error: str = "channel_not_found",
+        times: int = 1,
+        channel: str | None = None,
+    ) -> None:
         """Answer the next ``times`` calls to ``method`` with ``{"ok": false, "error": error}``."""
-        self._add_fault(
+        self._add_pending(
+            self._faults,
             method,
-            _Fault(times=times, status=200, answer={"ok": False, "error": error}, headers={}),
+            _Fault(times=times, channel=channel, answer={"ok": False, "error": error}),
         )
+
+    def http_error_next(
+        self, method: str, status: int = 500, times: int = 1, channel: str | None = None
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` with HTTP ``status`` (5xx) and a text body.
+
+        Nothing is done: no message is stored or edited.
+        """
+        if not 500 <= status <= 599:
+            raise ValueError(f"an HTTP server error is 500-599, got {status}")
+        self._add_pending(
+            self._faults,
+            method,
+            _Fault(times=times, channel=channel, kind="http_error", status=status),
+        )
+
+    def drop_after_acting_next(
+        self, method: str, times: int = 1, channel: str | None = None
+    ) -> None:
+        """Do what the next ``times`` calls to ``method`` ask, then close the connection unanswered.
+
+        The client sees the server disconnect (aiohttp's ServerDisconnectedError),
+        while the message is stored and waiters are woken as for an answered call.
+        """
+        self._add_pending(self._faults, method, _Fault(times=times, channel=channel, kind="drop"))
+
+    def hang_next(
+        self, method: str, seconds: float, channel: str | None = None, times: int = 1
+    ) -> None:
+        """Wait ``seconds`` before handling the next ``times`` calls to ``method`` (in ``channel``)."""
+        if seconds < 0:
+            raise ValueError(f"seconds must not be negative, got {seconds}")
+        self._add_pending(self._hangs, method, _Hang(times=times, channel=channel, seconds=seconds))
+
+    def hold(self, method: str, channel: str | None = None) -> None:
+        """Park every later call to ``method`` (in ``channel``, or any when None) until released."""
+        with self._lock:
+            if not any(h.method == method and h.channel == channel for h in self._holds):
+                self._holds.append(_Hold(method, channel))
+
+    def release(self, method: str, channel: str | None = None) -> int:
+        """End the hold :meth:`hold` put on ``method`` and ``channel``; return how many calls go on.
+
+        A call another hold still covers keeps waiting.
+        """
+        with self._lock:
+            ended = [h for h in self._holds if h.method == method and h.channel == channel]
+            self._holds = [h for h in self._holds if h not in ended]
+            parked = [p for h in ended for p in h.parked]
+            for hold in ended:
+                hold.parked.clear()
+        _wake_all(p.future for p in parked)
+        return len(parked)
 
     def set_response(self, method: str, answer: Answer | Responder) -> None:
         """Answer every later call to ``method`` with ``answer`` (or ``answer(body)``)."""
@@ -253,56 +574,129 @@ class SlackWebApiStandIn:
         with self._lock:
             self._overrides[method] = responder
 
-    def reset(self) -> None:
-        """Forget recorded calls, pending faults and replaced answers."""
+    def reset(self, *, messages: bool = False) -> None:
+        """Forget recorded calls, pending faults and hangs, replaced answers, and lift every hold.
+
+        Stored messages stay, as in Slack, unless ``messages`` is true.
+        """
+        self._release_all(sleeping=False)
         with self._lock:
             self._calls.clear()
             self._faults.clear()
+            self._hangs.clear()
             self._overrides.clear()
+            if messages:
+                self._messages.clear()
 
     # -- the server ----------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         headers = {name.lower(): value for name, value in request.headers.items()}
         body = await _read_body(request)
         token = _bearer_token(headers) or body.pop("token", None)
+        channel = str(body["channel"]) if body.get("channel") else None
+        await self._wait_while_held(method, channel)
+        await self._wait_if_hung(method, channel)
 
         extra_headers: dict[str, str] = {}
         if not token:
             status, answer = 200, {"ok": False, "error": "not_authed"}
         elif token != self.token:
             status, answer = 200, {"ok": False, "error": "invalid_auth"}
-        elif (fault := self._take_fault(method)) is not None:
-            status, answer, extra_headers = fault.status, dict(fault.answer), dict(fault.headers)
-        else:
-            with self._lock:
-                responder = self._overrides.get(method) or self._answers.get(
-                    method, _unknown_method
-                )
-            status, answer = 200, responder(body)
+        elif (fault := self._take(self._faults, method, channel)) is None:
+            status, answer = 200, self._act(method, body)
             extra_headers = {"X-OAuth-Scopes": _SCOPES}
+        elif fault.kind == "http_error":
+            self._record(RecordedCall(method, body, headers, fault.status, {}))
+            return web.Response(status=fault.status, text=_http_error_text(fault.status))
+        elif fault.kind == "drop":
+            answer = self._act(method, body)
+            self._record(RecordedCall(method, body, headers, 0, answer, dropped=True))
+            if request.transport is not None:
+                request.transport.close()
+            # Written to a closed transport, so never sent; aiohttp lets it go quietly.
+            return web.Response()
+        else:
+            status, answer, extra_headers = fault.status, dict(fault.answer), dict(fault.headers)
 
         self._record(RecordedCall(method, body, headers, status, answer))
         return web.json_response(answer, status=status, headers=extra_headers)
 
+    def _act(self, method: str, body: dict[str, Any]) -> Answer:
+        with self._lock:
+            responder = self._overrides.get(method) or self._answers.get(method, _unknown_method)
+        try:
+            return responder(body)
+        except _SlackError as refused:
+            return {"ok": False, "error": refused.error}
+
+    async def _wait_while_held(self, method: str, channel: str | None) -> None:
+        """Park the call until every hold on it when it arrived is released."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            holding = [h for h in self._holds if h.applies_to(method, channel)]
+        while True:
+            with self._lock:
+                hold = next((h for h in holding if h in self._holds), None)
+                if hold is None:
+                    return
+                parked = _Parked(method, channel, loop.create_future())
+                hold.parked.append(parked)
+            self._notify()
+            try:
+                await parked.future
+            finally:
+                with self._lock:
+                    if parked in hold.parked:
+                        hold.parked.remove(parked)
+
+    async def _wait_if_hung(self, method: str, channel: str | None) -> None:
+        hang = self._take(self._hangs, method, channel)
+        if hang is None:
+            return
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[None] = loop.create_future()
+        timer = loop.call_later(hang.seconds, _resolve, woken)
+        with self._lock:
+            self._sleeping.add(woken)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+            with self._lock:
+                self._sleeping.discard(woken)
+
+    def _release_all(self, *, sleeping: bool = True) -> None:
+        """Lift every hold (and, on stop, cut every hang short)."""
+        with self._lock:
+            futures = [p.future for h in self._holds for p in h.parked]
+            self._holds.clear()
+            if sleeping:
+                futures.extend(self._sleeping)
+        _wake_all(futures)
+
     def _record(self, call: RecordedCall) -> None:
         with self._lock:
             self._calls.append(call)
-            ready = [w for w in self._waiters if self._count_locked(w.method) >= w.count]
+        self._notify()
+
+    # -- waiting -------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        """Wake every waiter whose condition now holds."""
+        with self._lock:
+            ready = [w for w in self._waiters if w.ready()]
             self._waiters = [w for w in self._waiters if w not in ready]
         for waiter in ready:
             waiter.wake()
 
-    def _count_locked(self, method: str) -> int:
-        return sum(1 for c in self._calls if c.method == method)
-
-    def _add_waiter(self, method: str, count: int, wake: Callable[[], None]) -> _Waiter | None:
-        """Register ``wake``; None when the calls are already there and nobody need wait."""
+    def _add_waiter(self, ready: Callable[[], bool], wake: Callable[[], None]) -> _Waiter | None:
+        """Register ``wake``; None when ``ready`` already holds and nobody need wait."""
         with self._lock:
-            if self._count_locked(method) >= count:
+            if ready():
                 return None
-            waiter = _Waiter(method, count, wake)
+            waiter = _Waiter(ready, wake)
             self._waiters.append(waiter)
             return waiter
 
@@ -310,6 +704,48 @@ class SlackWebApiStandIn:
         with self._lock:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+    async def _wait_until(
+        self,
+        ready: Callable[[], bool],
+        timeout: float,  # noqa: ASYNC109 - the public waits pass their deadline on
+        describe: Callable[[], str],
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        arrived: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(_resolve, arrived)
+
+        waiter = self._add_waiter(ready, wake)
+        if waiter is not None:
+            try:
+                await asyncio.wait_for(arrived, timeout)
+            except TimeoutError:
+                self._remove_waiter(waiter)
+                raise TimeoutError(describe()) from None
+
+    def _wait_until_blocking(
+        self, ready: Callable[[], bool], timeout: float, describe: Callable[[], str]
+    ) -> None:
+        if self._loop is not None and _running_loop() is self._loop:
+            raise RuntimeError("a blocking wait would block the stand-in's own event loop")
+        arrived = threading.Event()
+        waiter = self._add_waiter(ready, arrived.set)
+        if waiter is not None and not arrived.wait(timeout):
+            self._remove_waiter(waiter)
+            raise TimeoutError(describe())
+
+    def _count_locked(self, method: str) -> int:
+        return sum(1 for c in self._calls if c.method == method)
+
+    def _held_locked(self, method: str | None, channel: str | None) -> int:
+        return sum(
+            1
+            for h in self._holds
+            for p in h.parked
+            if (method is None or p.method == method) and (channel is None or p.channel == channel)
+        )
 
     def _timeout_message(self, method: str, count: int, timeout: float) -> str:
         received = [c.method for c in self.calls()]
@@ -319,28 +755,120 @@ class SlackWebApiStandIn:
             f"calls received: {received or 'none'}"
         )
 
-    def _add_fault(self, method: str, fault: _Fault) -> None:
-        if fault.times < 1:
-            raise ValueError(f"times must be at least 1, got {fault.times}")
+    def _posts_timeout_message(
+        self, channel: str, thread_ts: str | None, count: int, timeout: float
+    ) -> str:
+        where = f"thread {thread_ts} of {channel}" if thread_ts else f"{channel} (top level)"
         with self._lock:
-            self._faults.setdefault(method, []).append(fault)
+            got = len(self._posts_locked(channel, thread_ts))
+            posted = [(s.channel, s.thread_ts, s.ts) for s in self._stored_locked(None) if s.by_app]
+        return (
+            f"Slack stand-in: waited {timeout}s for {count} post(s) in {where}, got {got}; "
+            f"posts stored (channel, thread_ts, ts): {posted or 'none'}"
+        )
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _held_timeout_message(
+        self, method: str, channel: str | None, count: int, timeout: float
+    ) -> str:
+        where = f" in {channel}" if channel else ""
         with self._lock:
-            pending = self._faults.get(method)
-            if not pending:
+            holds = [(h.method, h.channel) for h in self._holds]
+        return (
+            f"Slack stand-in: waited {timeout}s for {count} held call(s) to {method}{where}, "
+            f"got {self.held_calls(method, channel)}; holds: {holds or 'none'}"
+        )
+
+    # -- faults --------------------------------------------------------------------
+
+    def _add_pending(self, table: dict[str, list[_P]], method: str, item: _P) -> None:
+        if item.times < 1:
+            raise ValueError(f"times must be at least 1, got {item.times}")
+        with self._lock:
+            table.setdefault(method, []).append(item)
+
+    def _take(self, table: dict[str, list[_P]], method: str, channel: str | None) -> _P | None:
+        """Count one call against the first pending item that applies to it, and return that."""
+        with self._lock:
+            pending = table.get(method, [])
+            item = next((p for p in pending if p.applies_to(channel)), None)
+            if item is None:
                 return None
-            fault = pending[0]
-            fault.times -= 1
-            if fault.times == 0:
-                pending.pop(0)
-            return fault
+            item.times -= 1
+            if item.times == 0:
+                pending.remove(item)
+            return item
+
+    # -- the message store ---------------------------------------------------------
 
     def _next_ts(self) -> str:
         with self._lock:
             self._last_ts += _TS_STEP_MICROS
             micros = self._last_ts
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _advance_past(self, ts: str) -> None:
+        """Make every later ts the stand-in gives out later than ``ts``."""
+        parsed = _parse_ts(ts)
+        if parsed is None:
+            return
+        micros = int(parsed * 1_000_000)
+        with self._lock:
+            self._last_ts = max(self._last_ts, micros)
+
+    def _store(self, channel: str, message: dict[str, Any], *, by_app: bool) -> _Stored:
+        stored = _Stored(channel, copy.deepcopy(message), by_app)
+        with self._lock:
+            in_channel = self._messages.setdefault(channel, {})
+            if stored.ts in in_channel:
+                raise ValueError(f"{channel} already has a message at ts {stored.ts}")
+            in_channel[stored.ts] = stored
+        return stored
+
+    def _stored_locked(self, channel: str | None) -> list[_Stored]:
+        """Stored messages, oldest first."""
+        if channel is None:
+            found = [s for in_channel in self._messages.values() for s in in_channel.values()]
+        else:
+            found = list(self._messages.get(channel, {}).values())
+        return sorted(found, key=lambda s: s.key)
+
+    def _posts_locked(self, channel: str, thread_ts: str | None) -> list[_Stored]:
+        return [
+            s
+            for s in self._stored_locked(channel)
+            if s.by_app
+            and (s.is_reply and s.thread_ts == thread_ts if thread_ts else not s.is_reply)
+        ]
+
+    def _shown(
+        self, stored: _Stored, replies: list[_Stored], listing: _Listing, parent_user: str | None
+    ) -> dict[str, Any]:
+        """A message as conversations.* shows it: thread fields added, metadata only when asked."""
+        message = copy.deepcopy(stored.message)
+        if not listing.with_metadata:
+            message.pop("metadata", None)
+        if replies:
+            users = list(dict.fromkeys(str(r.message.get("user", "")) for r in replies))
+            message.update(
+                thread_ts=stored.ts,
+                reply_count=len(replies),
+                reply_users_count=len(users),
+                latest_reply=replies[-1].ts,
+                reply_users=users,
+                is_locked=False,
+                subscribed=False,
+            )
+        elif stored.is_reply and parent_user:
+            message["parent_user_id"] = parent_user
+        return message
+
+    def _threads_locked(self, channel: str) -> dict[str, list[_Stored]]:
+        """Each thread's replies in ``channel``, oldest first, by the parent's ts."""
+        threads: dict[str, list[_Stored]] = {}
+        for stored in self._stored_locked(channel):
+            if stored.is_reply and stored.thread_ts is not None:
+                threads.setdefault(stored.thread_ts, []).append(stored)
+        return threads
 
     # -- the answers ---------------------------------------------------------------
 
@@ -366,32 +894,84 @@ class SlackWebApiStandIn:
             "ts": ts,
             "text": body.get("text", ""),
         }
-        for key in ("blocks", "attachments", "metadata", "thread_ts"):
+        for key in _MESSAGE_FIELDS:
             if key in body:
-                message[key] = body[key]
+                message[key] = copy.deepcopy(body[key])
+        if body.get("thread_ts"):
+            message["thread_ts"] = str(body["thread_ts"])
         return message
 
     def _chat_post_message(self, body: dict[str, Any]) -> Answer:
+        channel = str(body.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if body.get("thread_ts"):
+            self._advance_past(str(body["thread_ts"]))
         ts = self._next_ts()
-        return {
-            "ok": True,
-            "channel": body.get("channel", ""),
-            "ts": ts,
-            "message": self._message(body, ts),
-        }
+        message = self._message(body, ts)
+        self._store(channel, message, by_app=True)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _chat_update(self, body: dict[str, Any]) -> Answer:
-        ts = str(body.get("ts", ""))
-        return {
-            "ok": True,
-            "channel": body.get("channel", ""),
-            "ts": ts,
-            "text": body.get("text", ""),
-            "message": self._message(body, ts),
-        }
+        channel, ts = str(body.get("channel", "")), str(body.get("ts", ""))
+        with self._lock:
+            stored = self._messages.get(channel, {}).get(ts)
+            if stored is None:
+                raise _SlackError("message_not_found")
+            if not stored.by_app:
+                raise _SlackError("cant_update_message")
+            message = stored.message
+            if "text" in body:
+                message["text"] = body["text"]
+            for key in _MESSAGE_FIELDS:
+                if key in body:
+                    message[key] = copy.deepcopy(body[key])
+            message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
+            shown = copy.deepcopy(message)
+        return {"ok": True, "channel": channel, "ts": ts, "text": shown["text"], "message": shown}
 
     def _chat_post_ephemeral(self, _body: dict[str, Any]) -> Answer:
         return {"ok": True, "message_ts": self._next_ts()}
+
+    def _conversations_replies(self, body: dict[str, Any]) -> Answer:
+        """The thread ``ts`` belongs to: its parent (on the first page), then replies, oldest first."""
+        channel = str(body.get("channel") or "")
+        if not channel:
+            raise _SlackError("channel_not_found")
+        listing = _Listing.of(body, _REPLIES_LIMIT)
+        with self._lock:
+            in_channel = self._messages.get(channel, {})
+            asked = in_channel.get(str(body.get("ts") or ""))
+            parent = in_channel.get(asked.thread_ts or asked.ts) if asked is not None else None
+            if parent is None:
+                raise _SlackError("thread_not_found")
+            replies = self._threads_locked(channel).get(parent.ts, [])
+            parent_user = str(parent.message.get("user", "")) or None
+            shown = [
+                self._shown(r, [], listing, parent_user)
+                for r in replies
+                if listing.within(r.key) and (listing.after is None or r.key >= listing.after)
+            ]
+            if listing.after is None:
+                shown.insert(0, self._shown(parent, replies, listing, None))
+        return listing.page(shown)
+
+    def _conversations_history(self, body: dict[str, Any]) -> Answer:
+        """The channel's top-level messages, thread parents included, newest first."""
+        channel = str(body.get("channel") or "")
+        if not channel:
+            raise _SlackError("channel_not_found")
+        listing = _Listing.of(body, _HISTORY_LIMIT)
+        with self._lock:
+            threads = self._threads_locked(channel)
+            shown = [
+                self._shown(s, threads.get(s.ts, []), listing, None)
+                for s in reversed(self._stored_locked(channel))
+                if not s.is_reply
+                and listing.within(s.key)
+                and (listing.after is None or s.key <= listing.after)
+            ]
+        return listing.page(shown)
 
 
 def _unknown_method(_body: dict[str, Any]) -> Answer:
@@ -403,11 +983,73 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+def _wake_all(futures: Iterable[asyncio.Future[None]]) -> None:
+    """Resolve futures of the server's loop from any thread."""
+    for future in futures:
+        loop = future.get_loop()
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(_resolve, future)
+
+
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def _http_error_text(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Server Error"
+
+
+def _parse_ts(value: object) -> Decimal | None:
+    try:
+        parsed = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return parsed if parsed.is_finite() and parsed >= 0 else None
+
+
+def _ts_param(body: dict[str, Any], name: str) -> Decimal | None:
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    parsed = _parse_ts(value)
+    if parsed is None:
+        raise _SlackError(f"invalid_ts_{name}")
+    return parsed
+
+
+def _flag(value: object) -> bool:
+    return value is True or str(value).strip().lower() in _TRUE
+
+
+def _limit_param(value: object, default: int) -> int:
+    try:
+        limit = int(str(value))
+    except ValueError:
+        return default
+    return min(limit, _MAX_LIMIT) if limit > 0 else default
+
+
+def _cursor(ts: str) -> str:
+    return base64.b64encode(f"{_CURSOR_PREFIX}{ts}".encode()).decode()
+
+
+def _cursor_param(value: object) -> Decimal | None:
+    if not value:
+        return None
+    try:
+        decoded = base64.b64decode(str(value), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise _SlackError("invalid_cursor") from None
+    parsed = _parse_ts(decoded.removeprefix(_CURSOR_PREFIX))
+    if not decoded.startswith(_CURSOR_PREFIX) or parsed is None:
+        raise _SlackError("invalid_cursor")
+    return parsed
 
 
 def _bearer_token(headers: dict[str, str]) -> str | None:
@@ -437,8 +1079,9 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
 class ThreadedSlackWebApiStandIn:
     """The stand-in running on its own thread and loop, for synchronous code.
 
-    Every helper matches :class:`SlackWebApiStandIn`, except that ``wait_for``
-    blocks the calling thread instead of being awaited.
+    Every helper matches :class:`SlackWebApiStandIn`, except that the waits
+    (``wait_for``, ``wait_for_posts``, ``wait_for_held``) block the calling
+    thread instead of being awaited.
     """
 
     def __init__(self, standin: SlackWebApiStandIn) -> None:
@@ -459,8 +1102,22 @@ class ThreadedSlackWebApiStandIn:
         return self.standin.calls(method)
 
     def posted_messages(self) -> list[dict[str, Any]]:
-        """The bodies of the ``chat.postMessage`` calls that were answered ok."""
+        """The bodies of the ``chat.postMessage`` calls that posted."""
         return self.standin.posted_messages()
+
+    def stored_messages(
+        self, channel: str | None = None, thread_ts: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Copies of the stored messages, oldest first, each with its channel."""
+        return self.standin.stored_messages(channel, thread_ts)
+
+    def stored_posts(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """The app's top-level posts in ``channel``, or its replies in ``thread_ts``."""
+        return self.standin.stored_posts(channel, thread_ts)
+
+    def held_calls(self, method: str | None = None, channel: str | None = None) -> int:
+        """How many calls wait on a hold now."""
+        return self.standin.held_calls(method, channel)
 
     def wait_for(
         self, method: str, count: int = 1, timeout: float = _DEFAULT_WAIT_SECONDS
@@ -468,21 +1125,91 @@ class ThreadedSlackWebApiStandIn:
         """Block until at least ``count`` calls to ``method`` arrived; TimeoutError otherwise."""
         return self.standin.wait_for_blocking(method, count, timeout)
 
-    def rate_limit_next(self, method: str, times: int = 1, retry_after: int = 1) -> None:
-        """Answer the next ``times`` calls to ``method`` with HTTP 429 and ``Retry-After``."""
-        self.standin.rate_limit_next(method, times, retry_after)
+    def wait_for_posts(
+        self,
+        channel: str,
+        thread_ts: str | None = None,
+        count: int = 1,
+        timeout: float = _DEFAULT_WAIT_SECONDS,
+    ) -> list[dict[str, Any]]:
+        """Block until the app has ``count`` posts there; return them, or raise TimeoutError."""
+        return self.standin.wait_for_posts_blocking(channel, thread_ts, count, timeout)
 
-    def fail_next(self, method: str, error: str = "channel_not_found", times: int = 1) -> None:
+    def wait_for_held(
+        self,
+        method: str,
+        count: int = 1,
+        channel: str | None = None,
+        timeout: float = _DEFAULT_WAIT_SECONDS,
+    ) -> int:
+        """Block until at least ``count`` calls to ``method`` wait on a hold."""
+        return self.standin.wait_for_held_blocking(method, count, channel, timeout)
+
+    def add_message(
+        self,
+        channel: str,
+        ts: str | None = None,
+        text: str = "",
+        thread_ts: str | None = None,
+        user: str = USER_ID,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store a person's message; return it."""
+        return self.standin.add_message(
+            channel, ts, text, thread_ts, user, blocks=blocks, metadata=metadata
+        )
+
+    def rate_limit_next(
+        self, method: str, times: int = 1, retry_after: int = 1, channel: str | None = None
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` with HTTP 429 and ``Retry-After``."""
+        self.standin.rate_limit_next(method, times, retry_after, channel)
+
+    def fail_next(
+        self,
+        method: str,
+        error: str = "channel_not_found",
+        times: int = 1,
+        channel: str | None = None,
+    ) -> None:
         """Answer the next ``times`` calls to ``method`` with ``{"ok": false, "error": error}``."""
-        self.standin.fail_next(method, error, times)
+        self.standin.fail_next(method, error, times, channel)
+
+    def http_error_next(
+        self, method: str, status: int = 500, times: int = 1, channel: str | None = None
+    ) -> None:
+        """Answer the next ``times`` calls to ``method`` with an HTTP 5xx, doing nothing."""
+        self.standin.http_error_next(method, status, times, channel)
+
+    def drop_after_acting_next(
+        self, method: str, times: int = 1, channel: str | None = None
+    ) -> None:
+        """Do what the next ``times`` calls ask, then close the connection unanswered."""
+        self.standin.drop_after_acting_next(method, times, channel)
+
+    def hang_next(
+        self, method: str, seconds: float, channel: str | None = None, times: int = 1
+    ) -> None:
+        """Wait ``seconds`` before handling the next ``times`` calls to ``method``."""
+        self.standin.hang_next(method, seconds, channel, times)
+
+    def hold(self, method: str, channel: str | None = None) -> None:
+        """Park later calls to ``method`` (in ``channel``) until released."""
+        self.standin.hold(method, channel)
+
+    def release(self, method: str, channel: str | None = None) -> int:
+        """End that hold; return how many parked calls go on."""
+        return self.standin.release(method, channel)
 
     def set_response(self, method: str, answer: Answer | Responder) -> None:
         """Answer every later call to ``method`` with ``answer`` (or ``answer(body)``)."""
         self.standin.set_response(method, answer)
 
-    def reset(self) -> None:
-        """Forget recorded calls, pending faults and replaced answers."""
-        self.standin.reset()
+    def reset(self, *, messages: bool = False) -> None:
+        """Forget calls, faults and replaced answers, lift holds; messages too when asked."""
+        self.standin.reset(messages=messages)
 
 
 @contextmanager
@@ -496,7 +1223,7 @@ def run_standin_in_thread(
     raised here rather than lost on the background thread.
     """
     standin = SlackWebApiStandIn(token=token)
-    started: concurrent.futures.Future[Callable[[], None]] = concurrent.futures.Future()
+    started: concurrent.futures.Future[Callable[[], object]] = concurrent.futures.Future()
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
@@ -510,8 +1237,9 @@ def run_standin_in_thread(
 
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="slack-standin") as pool:
         served = pool.submit(asyncio.run, serve())
+        first: list[concurrent.futures.Future[Any]] = [started, served]
         concurrent.futures.wait(
-            [started, served], timeout=start_timeout, return_when=concurrent.futures.FIRST_COMPLETED
+            first, timeout=start_timeout, return_when=concurrent.futures.FIRST_COMPLETED
         )
         if served.done():
             served.result()  # raises why the server could not start

@@ -8,8 +8,10 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import parse_qs
 
+import aiohttp
 import pytest
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.say.async_say import AsyncSay
@@ -149,10 +151,11 @@ async def test_message_ts_are_unique_and_increasing(
 
 async def test_update_and_ephemeral_answer_as_slack_does(client: AsyncWebClient) -> None:
     """chat.update echoes the edited message at its ts; chat.postEphemeral gets a fresh message_ts."""
-    update = await client.chat_update(channel=CHANNEL_ID, ts="1700000000.000100", text="edited")
+    posted = await client.chat_postMessage(channel=CHANNEL_ID, text="original")
+    update = await client.chat_update(channel=CHANNEL_ID, ts=posted["ts"], text="edited")
     ephemeral = await client.chat_postEphemeral(channel=CHANNEL_ID, user=USER_ID, text="psst")
 
-    assert update["ts"] == "1700000000.000100"
+    assert update["ts"] == posted["ts"]
     assert update["channel"] == CHANNEL_ID
     assert update["message"]["text"] == "edited"
     assert TS_FORM.match(ephemeral["message_ts"])
@@ -316,6 +319,424 @@ def test_threaded_standin_serves_synchronous_clients() -> None:
         assert api.posted_messages()[0]["channel"] == CHANNEL_ID
         with pytest.raises(TimeoutError, match=r"chat\.update"):
             api.wait_for("chat.update", timeout=0.05)
+
+
+# -- the message store and conversations.* ------------------------------------------
+
+OTHER_CHANNEL = "C0OTHER001"
+PERSON_TS = "1800000000.000100"
+
+
+def _keyed(outbox_id: str) -> dict[str, object]:
+    """Metadata as the delivery worker sends it: the event payload carries the outbox id."""
+    return {
+        "event_type": "intake_question",
+        "event_payload": {"question_id": "volume", "outbox_id": outbox_id, "part": 0},
+    }
+
+
+def _outbox_ids(messages: list[dict[str, Any]]) -> list[object]:
+    """The outbox ids in the messages' metadata, in their order."""
+    return [m["metadata"]["event_payload"].get("outbox_id") for m in messages if "metadata" in m]
+
+
+async def test_posts_are_stored_with_the_fields_slack_returns(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """A post is stored with ts, thread_ts, channel, text, blocks, metadata, user and bot_id."""
+    root = await client.chat_postMessage(channel=CHANNEL_ID, text="Intake: Churn model")
+    reply = await client.chat_postMessage(
+        channel=CHANNEL_ID, text="Volume?", blocks=BLOCKS, metadata=METADATA, thread_ts=root["ts"]
+    )
+
+    top, stored = api.stored_messages(CHANNEL_ID)
+    assert top["ts"] == root["ts"]
+    assert "thread_ts" not in top
+    assert stored["ts"] == reply["ts"]
+    assert stored["thread_ts"] == root["ts"]
+    assert stored["channel"] == CHANNEL_ID
+    assert stored["text"] == "Volume?"
+    assert stored["blocks"] == BLOCKS
+    assert stored["metadata"] == METADATA
+    assert (stored["user"], stored["bot_id"]) == (BOT_USER_ID, "BBOT")
+    assert api.stored_posts(CHANNEL_ID) == [top]
+    assert api.stored_posts(CHANNEL_ID, root["ts"]) == [stored]
+
+
+async def test_update_edits_the_stored_message_and_refuses_others(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """chat.update changes the stored post; an unknown ts or a person's message is refused as Slack does."""
+    posted = await client.chat_postMessage(channel=CHANNEL_ID, text="Volume?", blocks=BLOCKS)
+    api.add_message(CHANNEL_ID, PERSON_TS, "mine")
+
+    await client.chat_update(channel=CHANNEL_ID, ts=posted["ts"], text="Volume: 2 TB", blocks=[])
+    with pytest.raises(SlackApiError) as missing:
+        await client.chat_update(channel=CHANNEL_ID, ts="1700000000.999900", text="?")
+    with pytest.raises(SlackApiError) as not_ours:
+        await client.chat_update(channel=CHANNEL_ID, ts=PERSON_TS, text="?")
+
+    [stored] = api.stored_posts(CHANNEL_ID)
+    assert (stored["ts"], stored["text"], stored["blocks"]) == (posted["ts"], "Volume: 2 TB", [])
+    assert stored["edited"]["user"] == BOT_USER_ID
+    assert missing.value.response["error"] == "message_not_found"
+    assert not_ours.value.response["error"] == "cant_update_message"
+
+
+async def test_replies_list_the_thread_oldest_first_with_metadata_only_when_asked(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """conversations.replies gives a person's parent then the thread's replies; metadata needs include_all_metadata."""
+    api.add_message(CHANNEL_ID, PERSON_TS, "@intake start Churn model")
+    first = await client.chat_postMessage(
+        channel=CHANNEL_ID, text="q1", thread_ts=PERSON_TS, metadata=_keyed("e-1")
+    )
+    second = await client.chat_postMessage(
+        channel=CHANNEL_ID, text="q2", thread_ts=PERSON_TS, metadata=_keyed("e-2")
+    )
+    await client.chat_postMessage(channel=CHANNEL_ID, text="elsewhere", metadata=_keyed("e-3"))
+    await client.chat_postMessage(channel=OTHER_CHANNEL, text="x", thread_ts=PERSON_TS)
+
+    plain = await client.conversations_replies(channel=CHANNEL_ID, ts=PERSON_TS)
+    full = await client.conversations_replies(
+        channel=CHANNEL_ID, ts=PERSON_TS, include_all_metadata=True
+    )
+    from_a_reply = await client.conversations_replies(channel=CHANNEL_ID, ts=second["ts"])
+
+    assert [m["ts"] for m in plain["messages"]] == [PERSON_TS, first["ts"], second["ts"]]
+    assert plain["has_more"] is False
+    assert plain["response_metadata"] == {"next_cursor": ""}
+    parent = plain["messages"][0]
+    assert (parent["user"], parent["text"], "bot_id" in parent) == (
+        USER_ID,
+        "@intake start Churn model",
+        False,
+    )
+    assert (parent["thread_ts"], parent["reply_count"], parent["reply_users"]) == (
+        PERSON_TS,
+        2,
+        [BOT_USER_ID],
+    )
+    assert all(m["parent_user_id"] == USER_ID for m in plain["messages"][1:])
+    assert not any("metadata" in m for m in plain["messages"])
+    assert _outbox_ids(full["messages"]) == ["e-1", "e-2"]
+    assert full["messages"][1]["metadata"] == _keyed("e-1")
+    assert from_a_reply["messages"] == plain["messages"]
+
+
+async def test_replies_window_is_exclusive_unless_inclusive(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """oldest and latest leave out messages at their own ts unless inclusive; the parent always leads."""
+    root = (await client.chat_postMessage(channel=CHANNEL_ID, text="root"))["ts"]
+    ts = [
+        (await client.chat_postMessage(channel=CHANNEL_ID, text=f"r{n}", thread_ts=root))["ts"]
+        for n in range(3)
+    ]
+
+    after = await client.conversations_replies(channel=CHANNEL_ID, ts=root, oldest=ts[0])
+    from_it = await client.conversations_replies(
+        channel=CHANNEL_ID, ts=root, oldest=ts[0], inclusive=True
+    )
+    before = await client.conversations_replies(channel=CHANNEL_ID, ts=root, latest=ts[2])
+
+    assert [m["ts"] for m in after["messages"]] == [root, ts[1], ts[2]]
+    assert [m["ts"] for m in from_it["messages"]] == [root, *ts]
+    assert [m["ts"] for m in before["messages"]] == [root, ts[0], ts[1]]
+
+
+async def test_replies_page_by_limit_and_cursor(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """A limit splits the thread into pages joined by next_cursor; later pages carry no parent."""
+    root = (await client.chat_postMessage(channel=CHANNEL_ID, text="root"))["ts"]
+    ts = [
+        (await client.chat_postMessage(channel=CHANNEL_ID, text=f"r{n}", thread_ts=root))["ts"]
+        for n in range(3)
+    ]
+
+    first = await client.conversations_replies(channel=CHANNEL_ID, ts=root, limit=2)
+    cursor = first["response_metadata"]["next_cursor"]
+    rest = await client.conversations_replies(channel=CHANNEL_ID, ts=root, limit=2, cursor=cursor)
+    with pytest.raises(SlackApiError) as bad_cursor:
+        await client.conversations_replies(channel=CHANNEL_ID, ts=root, cursor="not-a-cursor")
+
+    assert [m["ts"] for m in first["messages"]] == [root, ts[0]]
+    assert first["has_more"] is True
+    assert [m["ts"] for m in rest["messages"]] == [ts[1], ts[2]]
+    assert rest["has_more"] is False
+    assert rest["response_metadata"]["next_cursor"] == ""
+    assert bad_cursor.value.response["error"] == "invalid_cursor"
+
+
+async def test_replies_of_an_unknown_thread_is_thread_not_found(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """A ts the channel has no message at, even one with replies posted under it, is thread_not_found."""
+    await client.chat_postMessage(channel=CHANNEL_ID, text="reply", thread_ts=PERSON_TS)
+
+    with pytest.raises(SlackApiError) as raised:
+        await client.conversations_replies(channel=CHANNEL_ID, ts=PERSON_TS)
+
+    assert raised.value.response.status_code == 200
+    assert raised.value.response.data == {"ok": False, "error": "thread_not_found"}
+
+
+async def test_history_lists_top_level_messages_newest_first(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """conversations.history gives the channel's top-level messages newest first, without replies."""
+    api.add_message(CHANNEL_ID, PERSON_TS, "hello")
+    one = await client.chat_postMessage(channel=CHANNEL_ID, text="one", metadata=_keyed("e-1"))
+    await client.chat_postMessage(channel=CHANNEL_ID, text="reply", thread_ts=one["ts"])
+    two = await client.chat_postMessage(channel=CHANNEL_ID, text="two", metadata=_keyed("e-2"))
+    await client.chat_postMessage(channel=OTHER_CHANNEL, text="other")
+
+    plain = await client.conversations_history(channel=CHANNEL_ID)
+    full = await client.conversations_history(channel=CHANNEL_ID, include_all_metadata=True)
+    newer = await client.conversations_history(channel=CHANNEL_ID, oldest=one["ts"])
+    paged = await client.conversations_history(channel=CHANNEL_ID, limit=1)
+    empty = await client.conversations_history(channel="C0NOBODY01")
+
+    assert [m["ts"] for m in plain["messages"]] == [two["ts"], one["ts"], PERSON_TS]
+    assert plain["messages"][1]["reply_count"] == 1
+    assert not any("metadata" in m for m in plain["messages"])
+    assert _outbox_ids(full["messages"]) == ["e-2", "e-1"]
+    assert [m["ts"] for m in newer["messages"]] == [two["ts"]]
+    assert [m["ts"] for m in paged["messages"]] == [two["ts"]]
+    assert paged["has_more"] is True
+    assert paged["response_metadata"]["next_cursor"]
+    assert (empty["messages"], empty["has_more"]) == ([], False)
+
+
+async def test_posts_come_after_a_seeded_message_they_reply_to(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """add_message stores a person's message; later posts get later ts, as replies do in Slack."""
+    parent = api.add_message(CHANNEL_ID, PERSON_TS, "question", user=USER_ID)
+    reply = await client.chat_postMessage(channel=CHANNEL_ID, text="answer", thread_ts=PERSON_TS)
+    unseeded = await client.chat_postMessage(
+        channel=OTHER_CHANNEL, text="answer", thread_ts="1900000000.000100"
+    )
+
+    assert parent == {
+        "type": "message",
+        "user": USER_ID,
+        "text": "question",
+        "ts": PERSON_TS,
+        "team": TEAM_ID,
+        "channel": CHANNEL_ID,
+    }
+    assert float(reply["ts"]) > float(PERSON_TS)
+    assert float(unseeded["ts"]) > 1_900_000_000
+    with pytest.raises(ValueError, match="already has a message"):
+        api.add_message(CHANNEL_ID, PERSON_TS, "again")
+    with pytest.raises(ValueError, match="not a Slack ts"):
+        api.add_message(CHANNEL_ID, "yesterday", "when?")
+
+
+async def test_wait_for_posts_wakes_on_the_nth_post_in_a_thread(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """wait_for_posts counts only the app's posts in that thread and wakes when there are enough."""
+    api.add_message(CHANNEL_ID, PERSON_TS, "start")
+    waiting = asyncio.create_task(
+        api.wait_for_posts(CHANNEL_ID, thread_ts=PERSON_TS, count=2, timeout=5)
+    )
+    await client.chat_postMessage(channel=CHANNEL_ID, text="q1", thread_ts=PERSON_TS)
+    await client.chat_postMessage(channel=CHANNEL_ID, text="top level")
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    await client.chat_postMessage(channel=CHANNEL_ID, text="q2", thread_ts=PERSON_TS)
+
+    posts = await waiting
+
+    assert [p["text"] for p in posts] == ["q1", "q2"]
+    assert [p["text"] for p in await api.wait_for_posts(CHANNEL_ID)] == ["top level"]
+    with pytest.raises(
+        TimeoutError, match=rf"3 post\(s\) in thread {PERSON_TS} of {CHANNEL_ID}, got 2"
+    ):
+        await api.wait_for_posts(CHANNEL_ID, PERSON_TS, count=3, timeout=0.05)
+
+
+# -- faults ---------------------------------------------------------------------------
+
+
+async def test_http_error_answers_a_5xx_text_body_without_posting(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """http_error_next answers HTTP 503 with a plain-text body, stores nothing, and records the attempt."""
+    api.http_error_next("chat.postMessage", status=503)
+
+    with pytest.raises(SlackApiError) as raised:
+        await client.chat_postMessage(channel=CHANNEL_ID, text="lost?")
+    await client.chat_postMessage(channel=CHANNEL_ID, text="later")
+
+    assert raised.value.response.status_code == 503
+    assert raised.value.response.data == "503 Service Unavailable"
+    assert [c.status for c in api.calls("chat.postMessage")] == [503, 200]
+    assert [m["text"] for m in api.stored_messages()] == ["later"]
+    with pytest.raises(ValueError, match="500-599"):
+        api.http_error_next("chat.postMessage", status=404)
+
+
+async def test_drop_after_acting_stores_the_post_and_disconnects(
+    api: SlackWebApiStandIn,
+) -> None:
+    """drop_after_acting_next stores the post, then the client sees a disconnect, not an answer or a timeout."""
+    no_retry = AsyncWebClient(base_url=api.base_url, token=api.token, retry_handlers=[])
+    api.add_message(CHANNEL_ID, PERSON_TS, "start")
+    api.drop_after_acting_next("chat.postMessage")
+
+    with pytest.raises(aiohttp.ClientConnectionError) as raised:
+        await no_retry.chat_postMessage(
+            channel=CHANNEL_ID, text="q1", thread_ts=PERSON_TS, metadata=_keyed("e-7"), timeout=5
+        )
+    thread = await no_retry.conversations_replies(
+        channel=CHANNEL_ID, ts=PERSON_TS, include_all_metadata=True
+    )
+
+    assert isinstance(raised.value, aiohttp.ServerDisconnectedError)
+    [call] = api.calls("chat.postMessage")
+    assert (call.dropped, call.status, call.ok) == (True, 0, True)
+    [stored] = api.stored_posts(CHANNEL_ID, PERSON_TS)
+    assert stored["ts"] == call.response["ts"]
+    assert _outbox_ids(thread["messages"]) == ["e-7"]
+    assert [p["text"] for p in api.posted_messages()] == ["q1"]
+
+
+async def test_slack_sdk_connection_retry_posts_twice_after_a_drop(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """slack_sdk's default connection-error retry re-sends a dropped post, so Slack holds it twice."""
+    api.drop_after_acting_next("chat.postMessage")
+
+    answer = await client.chat_postMessage(channel=CHANNEL_ID, text="once?")
+
+    assert [c.dropped for c in api.calls("chat.postMessage")] == [True, False]
+    assert [m["text"] for m in api.stored_posts(CHANNEL_ID)] == ["once?", "once?"]
+    assert answer["ts"] == api.stored_posts(CHANNEL_ID)[1]["ts"]
+
+
+async def test_hold_parks_one_channels_calls_until_released(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """hold parks calls in the held channel only; wait_for_held sees them; release lets them through."""
+    api.hold("chat.postMessage", channel=CHANNEL_ID)
+    parked = [
+        asyncio.create_task(client.chat_postMessage(channel=CHANNEL_ID, text=f"held {n}"))
+        for n in range(2)
+    ]
+
+    assert await api.wait_for_held("chat.postMessage", count=2, timeout=5) == 2
+    await client.chat_postMessage(channel=OTHER_CHANNEL, text="free")
+    assert api.held_calls("chat.postMessage", channel=CHANNEL_ID) == 2
+    assert api.stored_posts(CHANNEL_ID) == []
+    assert not any(task.done() for task in parked)
+    assert api.release("chat.postMessage", channel=CHANNEL_ID) == 2
+    answers = await asyncio.gather(*parked)
+
+    assert all(a["ok"] for a in answers)
+    assert api.held_calls() == 0
+    assert sorted(p["text"] for p in api.stored_posts(CHANNEL_ID)) == ["held 0", "held 1"]
+    await client.chat_postMessage(channel=CHANNEL_ID, text="after")
+    assert len(api.stored_posts(CHANNEL_ID)) == 3
+
+
+async def test_stop_lets_held_calls_go() -> None:
+    """Stopping the stand-in with a call parked on a hold neither hangs nor leaves the call waiting."""
+    standin = SlackWebApiStandIn()
+    await standin.start()
+    client = AsyncWebClient(base_url=standin.base_url, token=standin.token, retry_handlers=[])
+    standin.hold("chat.postMessage")
+    parked = asyncio.create_task(client.chat_postMessage(channel=CHANNEL_ID, text="held"))
+    await standin.wait_for_held("chat.postMessage")
+
+    await asyncio.wait_for(standin.stop(), 5)
+
+    assert (await asyncio.wait_for(parked, 5))["ok"] is True
+
+
+async def test_hang_next_delays_one_channel_while_others_answer(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """hang_next delays the next call in one channel by the given seconds; other channels answer at once."""
+    api.hang_next("chat.postMessage", 0.5, channel=CHANNEL_ID)
+    started = time.monotonic()
+    slow = asyncio.create_task(client.chat_postMessage(channel=CHANNEL_ID, text="slow"))
+    await asyncio.sleep(0)
+
+    await client.chat_postMessage(channel=OTHER_CHANNEL, text="fast")
+    assert not slow.done()
+    await slow
+
+    assert time.monotonic() - started >= 0.5
+    assert [m["text"] for m in api.stored_messages()] == ["fast", "slow"]
+    started = time.monotonic()
+    await client.chat_postMessage(channel=CHANNEL_ID, text="only the next call hangs")
+    assert time.monotonic() - started < 0.5
+
+
+async def test_rate_limit_can_target_one_channel(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """rate_limit_next with a channel answers 429 only there; other channels post as usual."""
+    api.rate_limit_next("chat.postMessage", channel=CHANNEL_ID)
+
+    await client.chat_postMessage(channel=OTHER_CHANNEL, text="elsewhere")
+    with pytest.raises(SlackApiError) as raised:
+        await client.chat_postMessage(channel=CHANNEL_ID, text="busy channel")
+
+    assert raised.value.response.status_code == 429
+    assert [(c.body["channel"], c.status) for c in api.calls("chat.postMessage")] == [
+        (OTHER_CHANNEL, 200),
+        (CHANNEL_ID, 429),
+    ]
+
+
+async def test_reset_keeps_messages_unless_asked(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """reset forgets calls and lifts holds but keeps Slack's messages; reset(messages=True) forgets them too."""
+    await client.chat_postMessage(channel=CHANNEL_ID, text="kept")
+    api.hold("chat.postMessage")
+
+    api.reset()
+    await client.chat_postMessage(channel=CHANNEL_ID, text="not held")
+
+    assert [m["text"] for m in api.stored_messages()] == ["kept", "not held"]
+    assert len(api.calls()) == 1
+    api.reset(messages=True)
+    assert api.stored_messages() == []
+
+
+def test_threaded_standin_offers_faults_and_blocking_waits() -> None:
+    """The thread-run stand-in holds, releases, seeds, fails over HTTP and waits by blocking."""
+    with run_standin_in_thread() as api:
+        sync_client = WebClient(base_url=api.base_url, token=api.token)
+        api.add_message(CHANNEL_ID, PERSON_TS, "start")
+        api.hold("chat.postMessage", channel=CHANNEL_ID)
+        poster = threading.Thread(
+            target=sync_client.chat_postMessage,
+            kwargs={"channel": CHANNEL_ID, "text": "q1", "thread_ts": PERSON_TS},
+        )
+        poster.start()
+
+        assert api.wait_for_held("chat.postMessage", timeout=5) == 1
+        assert api.held_calls("chat.postMessage") == 1
+        assert api.release("chat.postMessage", channel=CHANNEL_ID) == 1
+        [post] = api.wait_for_posts(CHANNEL_ID, PERSON_TS, timeout=5)
+        poster.join()
+        api.http_error_next("conversations.replies", status=500)
+        with pytest.raises(SlackApiError) as raised:
+            sync_client.conversations_replies(channel=CHANNEL_ID, ts=PERSON_TS)
+
+        assert post["text"] == "q1"
+        assert raised.value.response.status_code == 500
+        assert [m["ts"] for m in api.stored_messages(CHANNEL_ID, PERSON_TS)] == [
+            PERSON_TS,
+            post["ts"],
+        ]
 
 
 # -- signing and payloads ------------------------------------------------------------

@@ -209,3 +209,17 @@ async def test_slack_command_refuses_to_start_without_a_signing_secret(
     assert len(problems) == 1
     assert "SLACK_SIGNING_SECRET" in problems[0]["error"]
     assert "xoxb-0000000000-not-used" not in "\n".join(server.lines)
+
+
+def test_the_web_api_client_never_re_sends_after_a_dropped_connection() -> None:
+    """Only 429s are retried by the client: a post whose connection dropped is looked for first."""
+    from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+
+    from bot.settings import Settings
+    from bot.slack.server import make_client
+
+    settings = Settings(_env_file=None, **{"SLACK_BOT_TOKEN": "xoxb-0000000000-not-used"})
+    client = make_client(settings, session=None)  # type: ignore[arg-type]
+    kinds = [type(handler) for handler in client.retry_handlers]
+    assert AsyncConnectionErrorRetryHandler not in kinds
+    assert [kind.__name__ for kind in kinds] == ["AsyncRateLimitErrorRetryHandler"]
