@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     """Every setting the bot reads; names match DESIGN.md and `.env.example`."""
 
     # Only the names below are read: field names are no environment variables of their own,
-    # so a look-alike such as INSECURE_SKIP_AUTH cannot switch anything.
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # so a look-alike such as INSECURE_SKIP_AUTH cannot switch anything. An empty value
+    # (`SLACK_APP_TOKEN=` as .env.example ships it) counts as unset, not as an empty secret.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     state_dir: Path = Field(default=Path(".intake"), validation_alias="INTAKE_STATE_DIR")

@@ -51,6 +51,8 @@ from conversations.values import ParseError
 Step = tuple[DialogueState, list[Reply]]
 MAX_PROJECT_CHARS = 150
 START_WORD = "start"
+# Words after `start` (or `/intake`) kept for commands still to come, never a project name.
+RESERVED_WORDS = frozenset({"list"})
 _START = re.compile(rf"^\s*{START_WORD}\b\s*(?P<project>.*)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -73,9 +75,17 @@ def opening(event: Start | Text, start_command: str | None = None) -> Start | li
         if start_command:
             return [_notice(msg.START_HELP_WITH_COMMAND, command=start_command)]
         return [_notice(msg.START_HELP)]
-    if not start.project.strip():
+    return _unnamed(start) or start
+
+
+def _unnamed(start: Start) -> list[Reply] | None:
+    """The reply for a start that names no project (nothing, `help`, a reserved word), else None."""
+    word = start.project.strip().lower()
+    if not word or word in ("help", "usage"):
         return [_notice(msg.NEED_PROJECT_NAME, Tone.PROBLEM, command=start.command)]
-    return start
+    if word in RESERVED_WORDS:
+        return [_notice(msg.RESERVED_PROJECT_WORD, Tone.PROBLEM, word=word, command=start.command)]
+    return None
 
 
 def ask(question_id: str, user: str, current_answer: str | None = None) -> QuestionReply:
@@ -109,8 +119,9 @@ def _start(state: DialogueState, event: Start) -> Step:
         place = state.place or _join(intake, event.user)
         replies: list[Reply] = [_notice(msg.INTAKE_ALREADY_OPEN, project=intake.project)]
         return state.model_copy(update={"place": place}), replies + _prompt(intake, place)
-    if not project:
-        return state, [_notice(msg.NEED_PROJECT_NAME, Tone.PROBLEM, command=event.command)]
+    unnamed = _unnamed(event)
+    if unnamed is not None:
+        return state, unnamed
     intake = Intake(project=project, started_by=event.user, started_at=event.at)
     place = Place(user=event.user, current=CATALOG[0].id, intake_started_at=event.at)
     started = _notice(msg.INTAKE_STARTED, project=project, user=Person(id=event.user))

@@ -59,6 +59,10 @@ INTAKE_ALREADY_OPEN = "An intake for **{project}** is already open here; carry o
 INTAKE_JOINED = "Welcome {user}: you're answering the intake for **{project}**."
 NO_INTAKE = "There is no intake here yet. Start one with `start <project name>`."
 NEED_PROJECT_NAME = "Give the project a name, for example `{command} Fraud scoring`."
+RESERVED_PROJECT_WORD = (
+    "`{command} {word}` is coming soon, so it can't be a project name. "
+    "Give the project a name, for example `{command} Fraud scoring`."
+)
 INTAKE_CANCELLED = "The intake for **{project}** was cancelled by {user}."
 INTAKE_IS_CANCELLED = "This intake was cancelled. Start a new one with `start <project name>`."
 CANCEL_NOT_ALLOWED = "Only {allowed} can cancel this intake."

@@ -7,8 +7,8 @@ import html
 import pytest
 
 from conversations import messages as msg
-from conversations.dialogue import step
-from conversations.events import Text
+from conversations.dialogue import opening, step
+from conversations.events import Start, Text
 from conversations.intake import MAX_ANSWERS, DialogueState, IntakeStatus
 from conversations.parsing import MAX_ANSWER_CHARS
 from conversations.people import Person
@@ -657,3 +657,29 @@ def test_an_intake_past_its_answer_limit_refuses_more_and_says_how_to_go_on() ->
     flow.send("finance").expect(notice=msg.TOO_MANY_ANSWERS, unchanged=True)
     assert "2,000 answers" in flow.notice_text(msg.TOO_MANY_ANSWERS)
     flow.choose("churn", "never").expect(notice=msg.TOO_MANY_ANSWERS, unchanged=True)
+
+
+@pytest.mark.parametrize("typed", ["help", "HELP", "usage", "  "])
+def test_start_with_help_shows_usage_and_starts_nothing(typed: str) -> None:
+    """`/intake help` (or nothing) is a request for usage, never a project called "help"."""
+    flow = Flow(project=None).start(typed)
+    flow.expect(notice=msg.NEED_PROJECT_NAME)
+    assert flow.intake is None
+
+
+def test_start_with_a_reserved_word_says_it_is_coming_and_starts_nothing() -> None:
+    """`/intake list` is kept for the digests: it says so and names no project "list"."""
+    flow = Flow(project=None).start("list")
+    assert "`start list` is coming soon" in flow.notice_text(
+        msg.RESERVED_PROJECT_WORD.split("`")[0]
+    )
+    assert flow.intake is None
+
+
+def test_opening_names_the_front_ends_own_command_in_its_usage() -> None:
+    """At channel level, help and usage name the command the person used (`/intake`)."""
+    asked = opening(Start(user="alice", at=BASE_TIME, project="help", command="/intake"))
+    assert isinstance(asked, list)
+    [usage] = asked
+    assert isinstance(usage, Notice)
+    assert usage.params == {"command": "/intake"}
