@@ -23,14 +23,11 @@ so a retried delivery is applied once.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
-from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -41,6 +38,7 @@ from bot.ports import Inbound, IntakeRef, Outcome, TurnStatus, Where
 from bot.service import IntakeService, utc_now
 from bot.settings import Settings
 from bot.slack import blocks
+from bot.slack.authorize import one_workspace
 from bot.slack.outbound import COMMAND, SlackOutbound
 from conversations.events import Choose, Start, Text
 from conversations.people import Person
@@ -198,31 +196,6 @@ class SlackAdapter:
             label = (action.get("text") or {}).get("text", value)
             updated = blocks.answered_message(question_id, Person(id=user), label)
             await outbound.update(ref, message.get("ts", ""), updated)
-
-
-def one_workspace(client: AsyncWebClient) -> Callable[..., Awaitable[AuthorizeResult]]:
-    """Bolt's authorization for our one bot token: `auth.test` once, however many requests wait.
-
-    Bolt's own single-workspace check calls `auth.test` on the first request,
-    and so once per request that arrives before the first answer; a burst at
-    start-up would call it dozens of times.
-    """
-    lock = asyncio.Lock()
-    known: list[AuthorizeResult] = []
-
-    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        del enterprise_id, team_id  # one token serves the one workspace it was issued for
-        async with lock:
-            if not known:
-                answer = await client.auth_test()
-                known.append(
-                    AuthorizeResult.from_auth_test_response(
-                        auth_test_response=answer, bot_token=client.token
-                    )
-                )
-        return known[0]
-
-    return authorize
 
 
 def build_app(settings: Settings, service: IntakeService, client: AsyncWebClient) -> AsyncApp:
