@@ -33,9 +33,9 @@ def add_health_routes(app: web.Application, readiness: Readiness) -> None:
         del request
         if readiness.stopping:
             return web.json_response({"status": "stopping"}, status=503)
-        if await readiness.store.ping():
+        if await readiness.store.accepts_writes():
             return web.json_response({"status": "ready", "redis": "ok"})
-        return web.json_response({"status": "not ready", "redis": "unreachable"}, status=503)
+        return web.json_response({"status": "not ready", "redis": "not writable"}, status=503)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

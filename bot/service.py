@@ -31,6 +31,8 @@ queued once.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import uuid
 import weakref
 from collections.abc import Sequence
@@ -43,6 +45,7 @@ from structlog.contextvars import bound_contextvars
 
 from bot.errors import DeliveryError, StaleStateError, StoreError, StoreUnavailableError
 from bot.ports import Inbound, IntakeRef, Outbound, Outcome, TurnStatus, Where
+from bot.post_metadata import intake_id
 from bot.state.keys import (
     answer_log_key,
     channel_index_key,
@@ -138,12 +141,12 @@ class IntakeService:
             return Outcome(status=TurnStatus.REFUSED, ref=inbound.ref)
         self._in_flight += 1
         self._idle.clear()
+        began = time.perf_counter()
         try:
             with bound_contextvars(platform=inbound.ref.platform, delivery=inbound.delivery):
                 async with self._busy:
                     outcome = await self._route(inbound, outbound)
-                if outcome.status in (TurnStatus.DUPLICATE, TurnStatus.IGNORED):
-                    log.info("turn.skipped", status=outcome.status.value)
+                _log_turn(inbound, outcome, time.perf_counter() - began)
                 return outcome
         finally:
             self._in_flight -= 1
@@ -395,6 +398,25 @@ class Extras:
     index: IndexEntry | None
     log: Append | None
     outbox: Enqueue | None
+
+
+def _log_turn(inbound: Inbound, outcome: Outcome, seconds: float) -> None:
+    """One line per turn: where, who, what, and what became of it (no text people typed)."""
+    where = outcome.ref or inbound.ref
+    level = logging.DEBUG if outcome.status is TurnStatus.IGNORED else logging.INFO
+    log.log(
+        level,
+        "turn",
+        intake=intake_id(where),
+        team=where.workspace,
+        channel=where.channel,
+        user=inbound.event.user,
+        kind=inbound.event.kind,
+        where=inbound.where.value,
+        question=outcome.answered,
+        outcome=outcome.status.value,
+        latency_ms=round(seconds * 1000, 1),
+    )
 
 
 async def _post_now(

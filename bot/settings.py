@@ -7,11 +7,14 @@ settings object never shows them.
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.state.keys import check_prefix
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 DAY_SECONDS = 24 * 60 * 60
@@ -25,7 +28,7 @@ class LogFormat(StrEnum):
 
 
 class Settings(BaseSettings):
-    """Every setting the bot reads; names match DESIGN.md and `.env.example`."""
+    """Every setting the bot reads; the names are those `.env.example` documents."""
 
     # Only the names below are read: field names are no environment variables of their own,
     # so a look-alike such as INSECURE_SKIP_AUTH cannot switch anything. An empty value
@@ -86,8 +89,29 @@ class Settings(BaseSettings):
     # Switching request authentication off is for local development only, and explicit.
     insecure_skip_auth: bool = Field(default=False, validation_alias="INTAKE_INSECURE_SKIP_AUTH")
 
+    # `production` (set in the container image) refuses the embedded Redis: it is for trials.
+    environment: str = Field(default="development", validation_alias="INTAKE_ENV")
+
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_format: LogFormat = Field(default=LogFormat.CONSOLE, validation_alias="LOG_FORMAT")
+
+    def problems(self) -> list[str]:
+        """Every setting that cannot work for a server, each with what would, all at once."""
+        found: list[str] = []
+        if not isinstance(logging.getLevelName(self.log_level.upper()), int):
+            found.append(
+                f"LOG_LEVEL={self.log_level!r} is not a level; use DEBUG, INFO, WARNING or ERROR."
+            )
+        try:
+            check_prefix(self.key_prefix)
+        except ValueError as exc:
+            found.append(f"INTAKE_KEY_PREFIX: {exc}")
+        if self.redis_url is None and self.environment == "production":
+            found.append(
+                "REDIS_URL is not set and INTAKE_ENV=production: the embedded Redis is for local "
+                "trials only. Set REDIS_URL to a Redis with persistence on."
+            )
+        return found
 
     def redis_url_value(self) -> str | None:
         """The Redis URL for the client; None means run the embedded server."""

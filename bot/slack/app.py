@@ -31,6 +31,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.choice_codec import decode_choice
 from bot.errors import IntakeBotError
@@ -198,7 +199,12 @@ class SlackAdapter:
             await outbound.update(ref, message.get("ts", ""), updated)
 
 
-def build_app(settings: Settings, service: IntakeService, client: AsyncWebClient) -> AsyncApp:
+def build_app(
+    settings: Settings,
+    service: IntakeService,
+    client: AsyncWebClient,
+    identity: AsyncSlackResponse | None = None,
+) -> AsyncApp:
     """The Bolt app with every listener registered; signature checks stay on unless explicitly off."""
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -206,7 +212,7 @@ def build_app(settings: Settings, service: IntakeService, client: AsyncWebClient
     app = AsyncApp(
         client=client,
         signing_secret=secret,
-        authorize=one_workspace(client),
+        authorize=one_workspace(client, identity),
         request_verification_enabled=not settings.insecure_skip_auth,
         process_before_response=True,
         raise_error_for_unhandled_request=False,

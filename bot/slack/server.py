@@ -30,8 +30,10 @@ import uvloop
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
@@ -69,17 +71,50 @@ def make_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebC
 
 
 def check_settings(settings: Settings) -> None:
-    """Refuse to start with settings that would leave requests unauthenticated by accident."""
+    """Refuse to start with settings that cannot work, naming every problem in one message.
+
+    Above all, never run with requests unauthenticated by accident.
+    """
+    problems = settings.problems()
+    if settings.slack_bot_token is None:
+        problems.append(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from "
+            "OAuth & Permissions."
+        )
     socket_mode = settings.slack_app_token is not None
     secret = settings.slack_signing_secret
     if settings.insecure_skip_auth:
         log.warning("slack.request_verification_off", setting="INTAKE_INSECURE_SKIP_AUTH")
     elif not socket_mode and (secret is None or not secret.get_secret_value()):
-        raise ConfigurationError(
+        problems.append(
             "SLACK_SIGNING_SECRET is not set. Set it (Basic Information > App Credentials), "
             "use Socket Mode with SLACK_APP_TOKEN, or set INTAKE_INSECURE_SKIP_AUTH=true "
             "for local development only."
         )
+    if settings.redis_url is None and not problems:
+        log.warning(
+            "slack.embedded_redis",
+            hint="REDIS_URL is not set: state lives in an embedded Redis under INTAKE_STATE_DIR",
+        )
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+
+
+async def verify_token(client: AsyncWebClient) -> AsyncSlackResponse:
+    """`auth.test` once at start: a wrong or revoked token stops the server with a clear message."""
+    try:
+        return await client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        raise ConfigurationError(
+            f"Slack refused SLACK_BOT_TOKEN ({error or exc.response.status_code}): copy the "
+            "Bot User OAuth Token again from OAuth & Permissions, and reinstall the app if it "
+            "was revoked."
+        ) from None
+    except aiohttp.ClientError as exc:
+        raise ConfigurationError(
+            f"Slack's Web API could not be reached at SLACK_API_URL ({type(exc).__name__})."
+        ) from None
 
 
 def make_web_app(bolt: AsyncApp, readiness: Readiness, *, events: bool = True) -> web.Application:
@@ -115,8 +150,9 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
     check_settings(settings)
     async with aiohttp.ClientSession() as session:
         client = make_client(settings, session)
+        identity = await verify_token(client)
         async with open_runtime(settings, SlackOutbound(client)) as runtime:
-            bolt = build_app(settings, runtime.service, client)
+            bolt = build_app(settings, runtime.service, client, identity)
             readiness = Readiness(runtime.store)
             socket_mode = settings.slack_app_token is not None
             runner = web.AppRunner(make_web_app(bolt, readiness, events=not socket_mode))

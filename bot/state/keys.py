@@ -48,6 +48,11 @@ def _e(component: str) -> str:
     return component.translate(_ESCAPES)
 
 
+def check_prefix(prefix: str) -> str:
+    """The prefix, or ValueError saying what a usable one looks like (settings check it at start)."""
+    return _checked(prefix)
+
+
 def _checked(prefix: str) -> str:
     """Refuse prefixes that could carry braces (and so steal the hash tag) or be empty."""
     if not _PREFIX.fullmatch(prefix):

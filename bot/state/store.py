@@ -66,6 +66,7 @@ DELIVERY_TTL_SECONDS = 24 * 3600
 """Slack and Teams repeat a delivery within minutes; a day of memory covers every retry."""
 
 DEFAULT_ATTEMPTS = 5
+READY_MARK_MS = 60_000
 
 OUTBOX_GROUP = "posters"
 """The consumer group of every outbox stream: the delivery workers."""
@@ -362,11 +363,23 @@ class StateStore:
         return {m.decode() if isinstance(m, bytes) else m for m in members}
 
     async def ping(self) -> bool:
-        """Whether Redis answers, for ``/readyz``; a failure is logged, not raised."""
+        """Whether Redis answers; a failure is logged, not raised."""
         try:
             return bool(await self._client.ping())
         except RedisError as exc:
             log.warning("store.ping_failed", error=type(exc).__name__)
+            return False
+
+    async def accepts_writes(self) -> bool:
+        """Whether Redis takes a write now, for `/readyz`.
+
+        A replica left read-only by a failover, or a server at `maxmemory`,
+        answers pings but would refuse every turn.
+        """
+        try:
+            return bool(await self._client.set(f"{self.prefix}:readyz", b"1", px=READY_MARK_MS))
+        except RedisError as exc:
+            log.warning("store.write_check_failed", error=type(exc).__name__)
             return False
 
     def _own(self, key: str) -> None:

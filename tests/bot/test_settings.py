@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from bot.errors import ConfigurationError
 from bot.settings import Settings
 from bot.slack.server import check_settings
 
@@ -27,3 +30,28 @@ def test_the_shipped_example_with_two_secrets_reads_as_http_mode(tmp_path: Path)
     assert settings.slack_app_token is None
     assert settings.insecure_skip_auth is False
     check_settings(settings)  # raises for a set-up that would run unauthenticated
+
+
+def test_every_bad_setting_is_named_in_one_message() -> None:
+    """A bad log level, key prefix and production without Redis are reported together, not one per run."""
+    settings = Settings(
+        _env_file=None,
+        **{"LOG_LEVEL": "LOUD", "INTAKE_KEY_PREFIX": "bad{prefix}", "INTAKE_ENV": "production"},
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        check_settings(settings)
+    message = str(caught.value)
+    for name in (
+        "LOG_LEVEL",
+        "INTAKE_KEY_PREFIX",
+        "REDIS_URL",
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+    ):
+        assert name in message, name
+
+
+def test_good_settings_have_no_problems() -> None:
+    """The defaults with a Redis URL raise nothing."""
+    settings = Settings(_env_file=None, **{"REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert settings.problems() == []

@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from structlog.testing import capture_logs
 
+from bot.errors import ConfigurationError
 from bot.ports import IntakeRef
 from bot.settings import Settings
 from bot.state.keys import intake_key
@@ -283,7 +285,7 @@ async def test_bad_signature_is_rejected_with_401(
     """A request signed with another secret gets 401 and causes no Web API call."""
     answer = await slack_bot.deliver(make_body(), secret="not-the-signing-secret")
     assert answer.status == 401
-    assert slack_bot.api.calls() == []
+    assert [call.method for call in slack_bot.api.calls()] == ["auth.test"]  # at start only
 
 
 @pytest.mark.parametrize("make_body", [_command_body, _event_body], ids=["command", "event"])
@@ -293,7 +295,7 @@ async def test_stale_timestamp_is_rejected_with_401(
     """A correctly signed request older than five minutes (a replay) gets 401 and does nothing."""
     answer = await slack_bot.deliver(make_body(), timestamp=stale_timestamp())
     assert answer.status == 401
-    assert slack_bot.api.calls() == []
+    assert [call.method for call in slack_bot.api.calls()] == ["auth.test"]  # at start only
 
 
 async def test_tampered_body_is_rejected_with_401(slack_bot: SlackBot) -> None:
@@ -304,7 +306,7 @@ async def test_tampered_body_is_rejected_with_401(slack_bot: SlackBot) -> None:
         slack_bot.events_url, data=body.encode(), headers=headers
     ) as response:
         assert response.status == 401
-    assert slack_bot.api.calls() == []
+    assert [call.method for call in slack_bot.api.calls()] == ["auth.test"]  # at start only
 
 
 # -- repeated deliveries -----------------------------------------------------------------------
@@ -662,3 +664,51 @@ async def test_a_command_while_redis_is_down_posts_no_orphan_root(
             assert msg.COULD_NOT_START.split(":")[0] in ephemeral.body["text"]
         finally:
             private_redis.start()
+
+
+async def test_a_token_slack_refuses_stops_the_server_at_start(
+    slack_settings: Settings, slack_api: SlackWebApiStandIn
+) -> None:
+    """`auth.test` answering invalid_auth at start is a clear configuration error, not a crash later."""
+    slack_api.fail_next("auth.test", error="invalid_auth")
+    with pytest.raises(ConfigurationError) as caught:
+        async with running_bot(slack_settings, slack_api):
+            pytest.fail("the server started with a refused token")
+    assert "invalid_auth" in str(caught.value)
+    assert "SLACK_BOT_TOKEN" in str(caught.value)
+
+
+async def test_readyz_is_not_ready_when_redis_refuses_writes(
+    private_redis: PrivateRedis, slack_api: SlackWebApiStandIn, key_prefix: str, tmp_path: Path
+) -> None:
+    """A Redis that answers pings but refuses writes (maxmemory reached) makes /readyz 503."""
+    settings = make_settings(private_redis.url, slack_api, key_prefix, tmp_path)
+    async with running_bot(settings, slack_api) as bot:
+        assert (await bot.get("/readyz"))[0] == 200
+        client = Redis.from_url(private_redis.url)
+        try:
+            await client.config_set("maxmemory-policy", "noeviction")
+            await client.config_set("maxmemory", "1")
+            assert await bot.get("/readyz") == (
+                503,
+                {"status": "not ready", "redis": "not writable"},
+            )
+        finally:
+            await client.config_set("maxmemory", "0")
+            await client.aclose()
+        assert (await bot.get("/readyz"))[0] == 200
+
+
+async def test_each_turn_logs_one_line_with_where_who_and_what_became_of_it(
+    slack_bot: SlackBot,
+) -> None:
+    """A saved answer logs one `turn` line: intake, team, channel, user, kind, question, outcome."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    with capture_logs() as logs:
+        await slack_bot.reply(thread, "40 GB a day")
+    [turn] = [entry for entry in logs if entry["event"] == "turn"]
+    assert turn["intake"] == f"{TEAM_ID}/{CHANNEL_ID}/{thread}"
+    assert (turn["team"], turn["channel"], turn["user"]) == (TEAM_ID, CHANNEL_ID, USER_ID)
+    assert (turn["kind"], turn["question"], turn["outcome"]) == ("text", "volume", "applied")
+    assert turn["latency_ms"] >= 0
+    assert "40 GB a day" not in json.dumps(turn)
