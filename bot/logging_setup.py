@@ -63,6 +63,28 @@ def drop_secrets(
     return event_dict
 
 
+_REQUEST_BODY = re.compile(r"(?s)(Invalid request signature detected).*|(Unhandled request) \(.*")
+
+
+class NoRequestBodies(logging.Filter):
+    """Library log lines never carry a request body, and never span lines.
+
+    Bolt logs a rejected request's whole body at INFO ("Invalid request
+    signature detected (..., body: ...)", "Unhandled request (...)"): anyone
+    could fill the logs, or forge a line with a newline. The line keeps its
+    first words; what follows the opening bracket is dropped.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            message = record.getMessage()
+            cut = _REQUEST_BODY.sub(
+                lambda m: (m.group(1) or m.group(2)) + " (body not logged)", message
+            )
+            record.msg, record.args = cut.replace("\n", "\\n").replace("\r", "\\r"), None
+        return True
+
+
 def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.CONSOLE) -> None:
     """Route structlog and the standard library (bolt, aiohttp, redis) through one pipeline."""
     numeric = logging.getLevelName(level.upper())
@@ -87,6 +109,7 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = LogFormat.CONSOLE) -
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(NoRequestBodies())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

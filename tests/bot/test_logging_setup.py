@@ -169,3 +169,35 @@ def test_a_library_log_record_is_scrubbed_too(capsys: pytest.CaptureFixture[str]
 
     line = capsys.readouterr().err
     assert json.loads(line)["event"] == f"token rejected: {REDACTED}"
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Invalid request signature detected (signature: v0=abc, timestamp: 1, body: {'x': 'SECRET BODY'})",
+        "Unhandled request ({'type': 'SECRET BODY'})",
+    ],
+    ids=["rejected", "unhandled"],
+)
+def test_a_request_body_that_bolt_logs_never_reaches_the_output(
+    message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bolt's lines about a rejected or unhandled request keep their first words, not the body."""
+    configure_logging("INFO", LogFormat.CONSOLE)
+    logging.getLogger("slack_bolt.AsyncApp").info(message)
+    out = capsys.readouterr().err
+    assert "SECRET BODY" not in out
+    assert "(body not logged)" in out
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_a_newline_in_a_library_message_cannot_forge_a_second_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A message carrying a newline is written as one line, the newline shown as \\n."""
+    configure_logging("INFO", LogFormat.CONSOLE)
+    logging.getLogger("aiohttp.server").info("first\n2026-01-01 [critical ] forged")
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "first\\n2026-01-01" in lines[0]
