@@ -57,7 +57,7 @@ def render_reask(reask: Reask) -> str:
 
 
 def report_card_line(card: ReportCard) -> str:
-    """The guide's four ratings on one line."""
+    """The report card's four ratings on one line."""
     line = ", ".join(f"{label} {rating(card, field)}" for field, label in msg.LABEL_RATINGS.items())
     return f"{line} ({card.source})"
 

@@ -1,6 +1,6 @@
 """A full set of typed answers, and reading one from what people typed.
 
-The decision engine needs the five columns of the guide's decision table;
+The decision engine needs the five columns of the decision table;
 the other answers refine risks and sizing. Reading reports every problem at
 once (not the first) so a person fixes a form in one pass.
 """

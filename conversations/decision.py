@@ -1,15 +1,15 @@
-"""Answers -> Recommendation: the guide's decision table, scored.
+"""Answers -> Recommendation: the decision table of docs/decision-guide.md, scored.
 
 Every strategy is scored against its row of the table. A column the row
 leaves as "Any" (or blank) carries no evidence and is left out; each other
 column scores 1 on a match, 0.5 on a near miss (an adjacent volume band, churn
-class or SLA class; a related customer system; state where the guide says
+class or SLA class; a related customer system; state where the row says
 "ideally no") and 0 otherwise. "Never changes" has no near miss: data either
 changes or it does not, and only data that never changes can be scored once.
 Columns are weighted (volume and churn 3, SLA and customer 2, state 1: the
-guide reads its table left to right and volume "dictates" infrastructure) and
-the score is the weighted share, 0-100. The highest score wins; a tie goes to
-the simpler strategy, by the guide's ease of deployment and then its MLOps
+table reads left to right, and volume decides the infrastructure) and the
+score is the weighted share, 0-100. The highest score wins; a tie goes to the
+simpler strategy, by its report card's ease of deployment and then its MLOps
 score. No clock, no I/O: the same answers always give the same recommendation.
 """
 
@@ -64,7 +64,7 @@ class Alternative(Frozen):
 
 
 class Compute(Frozen):
-    """The guide's workload sizing for the daily volume."""
+    """The workload sizing for the daily volume (docs/decision-guide.md, "Compute sizing")."""
 
     workload: str
     tool: str
@@ -239,9 +239,9 @@ def _would_need(strategy: Strategy, answers: Answers) -> tuple[str, ...]:
 
 
 def compute_for(gb_per_day: float) -> Compute:
-    """The guide's Pandas / bigger server / Dask or PySpark / Spark on Kubernetes bands.
+    """The Pandas / bigger server / Dask or PySpark / Spark on Kubernetes bands.
 
-    A limit belongs to the band above it, except 750 GB: the guide's XL workload is
+    A limit belongs to the band above it, except 750 GB: the XL workload is
     "25-750 GB", and 750 GB a day is a high volume, not a massive one (`band_for`).
     """
     for limit, workload, tool, infrastructure in msg.COMPUTE_BANDS:

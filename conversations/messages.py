@@ -184,7 +184,7 @@ REASON_TEXT = {
 }
 WOULD_NEED = "{title}: {needed} instead of {answer}"
 
-# (upper limit in GB a day, workload, tool, infrastructure), from the guide's batch options.
+# (upper limit in GB a day, workload, tool, infrastructure); see docs/decision-guide.md.
 COMPUTE_BANDS: tuple[tuple[float, str, str, str], ...] = (
     (2.0, "small (0-2 GB)", "Pandas", "the server you have"),
     (15.0, "medium (2-15 GB)", "Pandas", "a bigger server than the one you have now"),
@@ -221,7 +221,7 @@ RISK_DEEP = (
 )
 RISK_DEEP_COST = (
     "Over {years} years, a ${cost:,.0f} model retrained {retrains} times at ${retrain_cost:,.0f} "
-    "costs ${deep_total:,.0f} in training alone; the guide's simpler model (${simple_cost:,.0f}, "
+    "costs ${deep_total:,.0f} in training alone; a simpler model (${simple_cost:,.0f} to train, "
     "retrained half as often) would cost about ${simple_total:,.0f}."
 )
 RISK_DEEP_ACTION = (
@@ -236,7 +236,7 @@ RISK_STREAM_STATE_ACTION = (
 )
 RISK_DATABASE_VOLUME = (
     "Database integration scores 1 for scalability; at {gb:,.3g} GB a day it will strain the "
-    "database it lives in. The guide keeps it for small, out-of-the-way systems."
+    "database it lives in. It suits small, out-of-the-way systems."
 )
 RISK_DATABASE_VOLUME_ACTION = "Consider batch or a REST API in front of the database instead."
 RISK_REST_MASSIVE = (

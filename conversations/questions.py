@@ -1,8 +1,8 @@
-"""The question catalog: the guide's requirement topics as data.
+"""The question catalog: the requirement topics of docs/decision-guide.md as data.
 
-A question declares its prompt, why it matters (from the guide), examples,
-choices and parser, so the dialogue asks, validates and re-asks any question
-the same way and never branches on a question id (as botbuilder's prompts do).
+A question declares its prompt, why it matters, examples, choices and parser,
+so the dialogue asks, validates and re-asks any question the same way and never
+branches on a question id (as botbuilder's prompts do).
 """
 
 from __future__ import annotations

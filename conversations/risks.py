@@ -1,9 +1,9 @@
 """Complexity risks: where the plan is more gnarly than the requirements call for.
 
-"Complexity is not your friend": each check below is one warning from the
-guide, written as a rule over the answers and the recommendation so every
-front end shows the same risks. A rule returns a Risk or None; the list of
-rules is the only place that names them all.
+Complexity costs more than it seems: each check below is one warning of
+docs/decision-guide.md ("Complexity risks"), written as a rule over the answers
+and the recommendation so every front end shows the same risks. A rule returns
+a Risk or None; the list of rules is the only place that names them all.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ class Risk(Frozen):
     action: str
 
 
-# The guide's anecdote: a 5-year lifespan, retraining at a tenth of the training cost
-# ($500 against $5,000), and a simpler model at 6% of the cost ($300) retrained half as often.
+# The cost arithmetic of docs/decision-guide.md: a 5-year lifespan, retraining at a tenth of the
+# training cost ($500 against $5,000), and a simpler model at 6% of the cost ($300) retrained
+# half as often.
 LIFESPAN_YEARS = 5
 RETRAIN_COST_SHARE = 0.10
 SIMPLE_COST_SHARE = 300 / 5000
@@ -87,7 +88,7 @@ def distributed_without_volume(plan: Plan) -> Risk | None:
 
 
 def deep_learning(plan: Plan) -> Risk | None:
-    """A deep model where a simpler one may do, with the guide's margin arithmetic."""
+    """A deep model where a simpler one may do, with the training-cost arithmetic."""
     if plan.answers.model is None or plan.answers.model.family is not ModelFamily.DEEP:
         return None
     cost = plan.answers.model.training_cost
@@ -103,7 +104,7 @@ def deep_learning(plan: Plan) -> Risk | None:
     simple_cost = cost * SIMPLE_COST_SHARE
     simple_total = simple_cost + retrains * SIMPLE_RETRAIN_RATIO * simple_cost * RETRAIN_COST_SHARE
     # Both totals scale with the same cost, so their ratio cannot grade severity (it is
-    # always over 16x). What grades it is the guide's third cost: retraining, again and again.
+    # always over 16x). What grades it is the recurring cost: retraining, again and again.
     return Risk(
         id="deep_learning_complexity",
         severity=Severity.HIGH if retrains else Severity.MEDIUM,
@@ -121,14 +122,14 @@ def deep_learning(plan: Plan) -> Risk | None:
 
 
 def _retrains_over_lifespan(answers: Answers) -> int:
-    """Retrains over the guide's 5-year lifespan at the answered decay, 0 if never."""
+    """Retrains over the 5-year lifespan at the answered decay, 0 if never."""
     if answers.decay is None or answers.decay.retrain_every_days is None:
         return 0
     return int(LIFESPAN_YEARS * 365 // max(answers.decay.retrain_every_days, 1 / 24))
 
 
 def stream_with_state(plan: Plan) -> Risk | None:
-    """An event stream fed by stateful configuration: the guide's "ideally, no"."""
+    """An event stream fed by stateful configuration, where its row says "ideally, no"."""
     if plan.rec.strategy is not StrategyId.EVENT_STREAM or not (
         plan.answers.config and plan.answers.config.stateful
     ):
@@ -213,7 +214,7 @@ def retraining_outpaces_pipeline(plan: Plan) -> Risk | None:
 
 
 def no_owner(plan: Plan) -> Risk | None:
-    """Nobody holds the veto over scope changes that the guide asks for."""
+    """Nobody holds the veto over scope changes that a project owner should have."""
     if plan.owner:
         return None
     return Risk(

@@ -1,8 +1,10 @@
-"""The guide's deployment strategies: report cards and decision-table rows, as data.
+"""The deployment strategies: report cards and decision-table rows, as data.
 
-The four report cards the guide gives are copied as they stand. The guide has
-no card for pre-processing or serverless functions; ours are marked
-`source="intake-bot estimate"` so nobody mistakes them for the guide's.
+docs/decision-guide.md explains each strategy, its card and its row. Four
+report cards are published ratings, copied as they stand and marked
+`source="published ratings"`. There are none for pre-processing or serverless
+functions; ours are marked `source="intake-bot estimate"` so nobody mistakes
+them for published ones.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from conversations.values import ChurnKind, CustomerKind, RealTime, VolumeBand
 
 
 class StrategyId(StrEnum):
-    """The fixed strategy ids of DESIGN.md."""
+    """The strategy ids.
+
+    They are fixed: other apps read them from post metadata and `intake-bot decide` output.
+    """
 
     EVENT_STREAM = "event_stream"
     REST_API = "rest_api"
@@ -26,7 +31,7 @@ class StrategyId(StrEnum):
 
 
 class Rating(Frozen):
-    """A 1-10 rating; the guide gives batch scalability as a range (7-10)."""
+    """A 1-10 rating, or a range: batch scalability is 7-10, depending on the machine or cluster."""
 
     low: int
     high: int
@@ -40,7 +45,7 @@ def _r(low: int, high: int | None = None) -> Rating:
 
 
 class ReportCard(Frozen):
-    """The guide's report card: scalability, speed, ease of deployment, MLOps pipeline."""
+    """A strategy's report card: scalability, speed, ease of deployment, MLOps pipeline."""
 
     scalability: Rating
     speed: Rating
@@ -50,10 +55,10 @@ class ReportCard(Frozen):
     note: str = ""
 
 
-GUIDE = "guide"
+PUBLISHED = "published ratings"
 ESTIMATE = "intake-bot estimate"
 
-# Which cells of a row accept which values. None means the guide's "Any" (or blank).
+# Which cells of a row accept which values. None means "Any" (a blank cell).
 Cells = frozenset[str] | None
 
 
@@ -69,7 +74,7 @@ class Strategy:
     realtime: Cells
     customer: Cells
     stateful: Cells
-    # The guide's "Ideally, No": a stateful answer is a partial, not a full, miss.
+    # A "no (ideally)" state cell: a stateful answer is a partial, not a full, miss.
     stateful_soft: bool = False
 
 
@@ -86,7 +91,7 @@ STRATEGIES: tuple[Strategy, ...] = (
             speed=_r(9),
             ease_of_deployment=_r(2),
             mlops_pipeline=_r(2),
-            source=GUIDE,
+            source=PUBLISHED,
         ),
         volume=_cells(VolumeBand.MASSIVE),
         churn=_cells(ChurnKind.CONSTANT),
@@ -103,7 +108,7 @@ STRATEGIES: tuple[Strategy, ...] = (
             speed=_r(8),
             ease_of_deployment=_r(9),
             mlops_pipeline=_r(8),
-            source=GUIDE,
+            source=PUBLISHED,
         ),
         volume=_cells(VolumeBand.MODERATE, VolumeBand.HIGH),
         churn=None,
@@ -154,7 +159,7 @@ STRATEGIES: tuple[Strategy, ...] = (
             speed=_r(2),
             ease_of_deployment=_r(8),
             mlops_pipeline=_r(8),
-            source=GUIDE,
+            source=PUBLISHED,
             note="Scalability depends on your operational cluster or machine.",
         ),
         volume=_cells(VolumeBand.MODERATE, VolumeBand.HIGH),
@@ -171,7 +176,7 @@ STRATEGIES: tuple[Strategy, ...] = (
             speed=_r(8),
             ease_of_deployment=_r(9),
             mlops_pipeline=_r(5),
-            source=GUIDE,
+            source=PUBLISHED,
         ),
         volume=_cells(VolumeBand.LOW),
         churn=_cells(ChurnKind.LOW),

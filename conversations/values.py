@@ -29,7 +29,7 @@ class Value(Frozen):
 
 
 class VolumeBand(StrEnum):
-    """The guide's relative volumes, per day: low < 2 GB <= moderate < 25 GB <= high <= 750 GB < massive."""
+    """The relative volumes, per day: low < 2 GB <= moderate < 25 GB <= high <= 750 GB < massive."""
 
     LOW = "low"
     MODERATE = "moderate"
@@ -38,7 +38,7 @@ class VolumeBand(StrEnum):
 
 
 class ChurnKind(StrEnum):
-    """How fast the data is replaced, in the order of the guide's decision table."""
+    """How fast the data is replaced, slowest first (the churn column of the decision table)."""
 
     NEVER = "never"
     LOW = "low"
@@ -47,7 +47,7 @@ class ChurnKind(StrEnum):
 
 
 class RealTime(StrEnum):
-    """The guide's "Real-Time / millisecond SLA?" column."""
+    """The decision table's "real-time / millisecond SLA?" column."""
 
     YES = "yes"
     MAYBE = "maybe"
@@ -55,7 +55,7 @@ class RealTime(StrEnum):
 
 
 class CustomerKind(StrEnum):
-    """The customer systems of the guide's decision table."""
+    """The customer systems of the decision table."""
 
     INTERNAL_HIGH_THROUGHPUT = "internal_high_throughput"
     EXTERNAL = "external"
@@ -64,7 +64,7 @@ class CustomerKind(StrEnum):
 
 
 class ModelFamily(StrEnum):
-    """The guide's "simpler is better" split: what the margin argument compares."""
+    """The "simpler is better" split: what the training-cost argument compares."""
 
     SIMPLE = "simple"
     DEEP = "deep"
@@ -77,9 +77,9 @@ HIGH_BAND_LIMIT_GB = 750.0
 
 
 def band_for(gb_per_day: float) -> VolumeBand:
-    """Place a daily volume in the guide's bands.
+    """Place a daily volume in the volume bands (docs/decision-guide.md).
 
-    2 GB and 25 GB belong to the band above them; 750 GB is still high, as the guide's
+    2 GB and 25 GB belong to the band above them; 750 GB is still high, as the
     XL workload is "25-750 GB" and only beyond it is massive.
     """
     if gb_per_day < LOW_BAND_LIMIT_GB:
@@ -98,7 +98,7 @@ class Volume(Value):
 
     @property
     def band(self) -> VolumeBand:
-        """The guide's relative volume for the decision table."""
+        """The relative volume for the decision table."""
         return band_for(self.gb_per_day)
 
 
@@ -143,7 +143,7 @@ class Sla(Value):
 
     @property
     def realtime(self) -> RealTime:
-        """The guide's class: yes at 1 s or less, maybe up to 15 minutes, no beyond."""
+        """The real-time class: yes at 1 s or less, maybe up to 15 minutes, no beyond."""
         if self.seconds is None or self.seconds > MAYBE_LIMIT_SECONDS:
             return RealTime.NO
         if self.seconds <= REALTIME_LIMIT_SECONDS:

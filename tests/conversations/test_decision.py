@@ -1,4 +1,4 @@
-"""The decision engine recommends what the guide's decision table says, and explains why."""
+"""The decision engine recommends what the decision table says, and explains why."""
 
 from __future__ import annotations
 
@@ -62,11 +62,11 @@ def answers_for(
     )
 
 
-# --- the guide's table, row by row -----------------------------------------------------------
+# --- the decision table, row by row ----------------------------------------------------------
 
 # Each row twice: with choice ids (and the plainest volume and SLA, which have no choices),
 # and in the words a person would type.
-GUIDE_ROWS = [
+TABLE_ROWS = [
     pytest.param(
         StrategyId.EVENT_STREAM,
         {
@@ -202,9 +202,9 @@ GUIDE_ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("strategy", "raw"), GUIDE_ROWS)
-def test_guide_row_gives_its_strategy(strategy: StrategyId, raw: dict[str, str]) -> None:
-    """Each row of the guide's table, typed as ids or as prose, recommends that row's strategy."""
+@pytest.mark.parametrize(("strategy", "raw"), TABLE_ROWS)
+def test_table_row_gives_its_strategy(strategy: StrategyId, raw: dict[str, str]) -> None:
+    """Each row of the decision table, typed as ids or as prose, recommends that row's strategy."""
     recommendation = decide(answers_from(raw))
     assert recommendation.strategy is strategy
     assert recommendation.scores[strategy] == 100.0
@@ -212,7 +212,7 @@ def test_guide_row_gives_its_strategy(strategy: StrategyId, raw: dict[str, str])
 
 
 def _row_cells() -> Iterator[object]:
-    """Every combination of cells that a row of the guide's table allows ("Any" expanded)."""
+    """Every combination of cells that a row of the decision table allows ("Any" expanded)."""
     every_band, every_realtime = tuple(VolumeBand), tuple(RealTime)
     every_customer = tuple(CustomerKind)
     changing = (ChurnKind.LOW, ChurnKind.CADENCE, ChurnKind.CONSTANT)
@@ -513,10 +513,10 @@ def test_unanswered_columns_carry_no_evidence() -> None:
         pytest.param(750.5, "Dask or PySpark / Spark", "massive (over 750 GB)", id="massive"),
     ],
 )
-def test_compute_sizing_follows_the_guides_workloads(
+def test_compute_sizing_follows_the_workload_bands(
     gb_per_day: float, tool: str, workload: str
 ) -> None:
-    """The daily volume picks the guide's workload size and tool, matching the volume band."""
+    """The daily volume picks the workload size and tool, matching the volume band."""
     compute = compute_for(gb_per_day)
     assert compute.tool == tool
     assert compute.workload == workload

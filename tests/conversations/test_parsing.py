@@ -101,7 +101,7 @@ def test_volume_is_normalised_to_gb_per_day(text: str, gb_per_day: float) -> Non
         pytest.param(750.001, VolumeBand.MASSIVE, id="over-750-massive"),
     ],
 )
-def test_volume_bands_follow_the_guide(gb_per_day: float, band: VolumeBand) -> None:
+def test_volume_bands_follow_the_decision_guide(gb_per_day: float, band: VolumeBand) -> None:
     """Low < 2 GB <= moderate < 25 GB <= high <= 750 GB < massive, per day."""
     assert band_for(gb_per_day) is band
     assert Volume(gb_per_day=gb_per_day).band is band
@@ -117,7 +117,7 @@ def test_volume_bands_follow_the_guide(gb_per_day: float, band: VolumeBand) -> N
     ],
 )
 def test_parsed_volume_lands_in_its_band(text: str, band: VolumeBand) -> None:
-    """A parsed volume is placed in the guide's band by its daily figure."""
+    """A parsed volume is placed in its band (docs/decision-guide.md) by its daily figure."""
     assert _value(parse_volume(text), Volume).band is band
 
 
@@ -591,7 +591,7 @@ def test_no_idea_is_not_a_config_no() -> None:
 def test_sla_gives_seconds_and_realtime_class(
     text: str, seconds: float | None, realtime: RealTime
 ) -> None:
-    """SLAs become seconds and the guide's class: yes at <= 1 s, maybe to 15 minutes, no beyond."""
+    """SLAs become seconds and a real-time class: yes at <= 1 s, maybe to 15 minutes, no beyond."""
     sla = _value(parse_sla(text), Sla)
     assert sla.seconds == (None if seconds is None else pytest.approx(seconds))
     assert sla.realtime is realtime
@@ -795,8 +795,8 @@ def test_stakeholder_refusals(text: str, problem: str) -> None:
 @pytest.mark.parametrize(
     ("text", "family", "cost"),
     [
-        pytest.param("TensorFlow CNN, $5,000 to train", ModelFamily.DEEP, 5000.0, id="guide-cnn"),
-        pytest.param("xgboost, about $300 to train", ModelFamily.SIMPLE, 300.0, id="guide-xgb"),
+        pytest.param("TensorFlow CNN, $5,000 to train", ModelFamily.DEEP, 5000.0, id="deep-cnn"),
+        pytest.param("xgboost, about $300 to train", ModelFamily.SIMPLE, 300.0, id="simple-xgb"),
         pytest.param(
             "PyTorch transformer, 12k dollars", ModelFamily.DEEP, 12_000.0, id="k-dollars"
         ),

@@ -1,4 +1,4 @@
-"""The question catalog: the guide's topics as data that every front end asks the same way."""
+"""The question catalog: the requirement topics as data that every front end asks the same way."""
 
 from __future__ import annotations
 
@@ -22,15 +22,15 @@ from conversations.values import (
     Value,
 )
 
-DESIGN_IDS = ("volume", "stakeholders", "churn", "decay", "frequency", "config", "sla",
+FIXED_IDS = ("volume", "stakeholders", "churn", "decay", "frequency", "config", "sla",
               "customer", "model")  # fmt: skip
 
 
 def test_question_ids_are_the_designed_ones_in_order() -> None:
-    """The catalog asks exactly DESIGN.md's question ids, in the guide's order."""
-    assert QUESTION_IDS == DESIGN_IDS
-    assert tuple(question.id for question in CATALOG) == DESIGN_IDS
-    assert set(QUESTIONS) == set(DESIGN_IDS)
+    """The catalog asks exactly the fixed question ids (other apps read them), in this order."""
+    assert QUESTION_IDS == FIXED_IDS
+    assert tuple(question.id for question in CATALOG) == FIXED_IDS
+    assert set(QUESTIONS) == set(FIXED_IDS)
 
 
 def test_decision_columns_are_required_and_the_model_is_not() -> None:

@@ -1,4 +1,4 @@
-"""Complexity risks: each warning of the guide fires when its condition holds, and only then."""
+"""Complexity risks: each warning fires when its condition holds, and only then."""
 
 from __future__ import annotations
 
@@ -137,10 +137,10 @@ def test_distributed_systems_with_the_volume_are_not_a_risk(raw: Mapping[str, st
     assert check(distributed_without_volume, raw) is None
 
 
-# --- deep learning and the guide's margin arithmetic -----------------------------------------
+# --- deep learning and the training-cost arithmetic ------------------------------------------
 
 
-def test_guide_anecdote_constants() -> None:
+def test_cost_arithmetic_constants() -> None:
     """A $5,000 model retrains at $500, the simpler model costs $300, over a 5-year lifespan."""
     assert LIFESPAN_YEARS == 5
     assert pytest.approx(500.0) == 5000 * RETRAIN_COST_SHARE
@@ -153,7 +153,7 @@ def test_guide_anecdote_constants() -> None:
         pytest.param(
             "every 30 days",
             "Over 5 years, a $5,000 model retrained 60 times at $500 costs $35,000 in training "
-            "alone; the guide's simpler model ($300, retrained half as often) would cost about "
+            "alone; a simpler model ($300 to train, retrained half as often) would cost about "
             "$1,200.",
             Severity.HIGH,
             id="monthly-retrains",
@@ -161,7 +161,7 @@ def test_guide_anecdote_constants() -> None:
         pytest.param(
             "weekly",
             "Over 5 years, a $5,000 model retrained 260 times at $500 costs $135,000 in training "
-            "alone; the guide's simpler model ($300, retrained half as often) would cost about "
+            "alone; a simpler model ($300 to train, retrained half as often) would cost about "
             "$4,200.",
             Severity.HIGH,
             id="weekly-retrains",
@@ -169,7 +169,7 @@ def test_guide_anecdote_constants() -> None:
         pytest.param(
             "every 30 minutes",
             "Over 5 years, a $5,000 model retrained 43800 times at $500 costs $21,905,000 in "
-            "training alone; the guide's simpler model ($300, retrained half as often) would "
+            "training alone; a simpler model ($300 to train, retrained half as often) would "
             "cost about $657,300.",
             Severity.HIGH,
             id="retrains-capped-at-hourly",
@@ -177,7 +177,7 @@ def test_guide_anecdote_constants() -> None:
         pytest.param(
             "never",
             "Over 5 years, a $5,000 model retrained 0 times at $500 costs $5,000 in training "
-            "alone; the guide's simpler model ($300, retrained half as often) would cost about "
+            "alone; a simpler model ($300 to train, retrained half as often) would cost about "
             "$300.",
             Severity.MEDIUM,
             id="never-retrained",
@@ -187,7 +187,7 @@ def test_guide_anecdote_constants() -> None:
 def test_deep_model_with_a_cost_shows_the_margin_arithmetic(
     decay: str, message: str, severity: Severity
 ) -> None:
-    """A costed deep model gets the guide's training arithmetic; retraining makes it high."""
+    """A costed deep model gets the training-cost arithmetic; retraining makes it high."""
     raw = {**REST, "model": "TensorFlow CNN, $5,000 to train", "decay": decay}
     risk = fired(deep_learning, raw)
     assert risk.id == "deep_learning_complexity"
@@ -197,7 +197,7 @@ def test_deep_model_with_a_cost_shows_the_margin_arithmetic(
 
 
 def test_deep_model_without_a_cost_gets_the_general_warning() -> None:
-    """A deep model with no training cost is a medium risk with the guide's general argument."""
+    """A deep model with no training cost is a medium risk with the general argument."""
     risk = fired(deep_learning, {**REST, "model": "a big transformer"})
     assert risk.severity is Severity.MEDIUM
     assert risk.message == msg.RISK_DEEP
@@ -221,7 +221,7 @@ def test_no_deep_model_is_no_deep_learning_risk(model: str | None) -> None:
 
 
 def test_stateful_event_stream_is_a_risk() -> None:
-    """An event stream carrying configuration state breaks the guide's "ideally, no"."""
+    """An event stream carrying configuration state breaks its row's "ideally, no"."""
     risk = fired(stream_with_state, {**STREAM, "config": "yes - per-device thresholds"})
     assert risk.severity is Severity.HIGH
     assert risk.message == msg.RISK_STREAM_STATE
