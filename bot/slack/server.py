@@ -32,6 +32,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
@@ -43,6 +44,7 @@ from bot.runtime import open_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.outbound import SlackOutbound
+from bot.slack.screening import MAX_BODY_BYTES, screen
 
 log = structlog.get_logger(__name__)
 
@@ -117,17 +119,26 @@ async def verify_token(client: AsyncWebClient) -> AsyncSlackResponse:
         ) from None
 
 
-def make_web_app(bolt: AsyncApp, readiness: Readiness, *, events: bool = True) -> web.Application:
+def make_web_app(
+    bolt: AsyncApp,
+    readiness: Readiness,
+    *,
+    verifier: SignatureVerifier | None,
+    events: bool = True,
+) -> web.Application:
     """The aiohttp application: Slack's Request URL and the health probes."""
 
     async def slack_events(request: web.Request) -> web.Response:
         if readiness.stopping:
             return web.Response(status=503, text="shutting down; retry")
+        refused = await screen(request, verifier)
+        if refused is not None:
+            return refused
         bolt_request = await to_bolt_request(request)
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
-    web_app = web.Application()
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     if events:
         web_app.router.add_post(EVENTS_PATH, slack_events)
     add_health_routes(web_app, readiness)
@@ -155,7 +166,14 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
             bolt = build_app(settings, runtime.service, client, identity)
             readiness = Readiness(runtime.store)
             socket_mode = settings.slack_app_token is not None
-            runner = web.AppRunner(make_web_app(bolt, readiness, events=not socket_mode))
+            secret = settings.slack_signing_secret
+            verifier = (
+                None
+                if settings.insecure_skip_auth or secret is None
+                else SignatureVerifier(secret.get_secret_value())
+            )
+            web_app = make_web_app(bolt, readiness, verifier=verifier, events=not socket_mode)
+            runner = web.AppRunner(web_app)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
             await site.start()

@@ -10,6 +10,7 @@ sleeping.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import time
 from collections.abc import Callable
@@ -712,3 +713,46 @@ async def test_each_turn_logs_one_line_with_where_who_and_what_became_of_it(
     assert (turn["kind"], turn["question"], turn["outcome"]) == ("text", "volume", "applied")
     assert turn["latency_ms"] >= 0
     assert "40 GB a day" not in json.dumps(turn)
+
+
+MALFORMED = {
+    "cut JSON": '{"type": "event_callback", "event": {"type": "mess',
+    "JSON array": "[1, 2, 3]",
+    "JSON string": '"hello"',
+    "deep nesting": "[" * 50_000 + "]" * 50_000,
+    "form typed as JSON": "command=%2Fintake&text=x",
+    "empty": "",
+    "event without event": '{"type": "event_callback", "team_id": "T0INTAKE01"}',
+    "non-UTF-8": "\udcff",
+}
+
+
+@pytest.mark.parametrize("body", list(MALFORMED.values()), ids=list(MALFORMED))
+async def test_a_malformed_signed_request_gets_a_4xx_never_a_500(
+    slack_bot: SlackBot, body: str
+) -> None:
+    """Properly signed but malformed bodies are refused with a 4xx (or ignored with 200), never a 500."""
+    raw = body.encode("utf-8", errors="surrogateescape")
+    headers = signed_headers(slack_bot.secret, raw, content_type="application/json")
+    async with slack_bot.session.post(slack_bot.events_url, data=raw, headers=headers) as answer:
+        await answer.read()
+        assert answer.status < 500, (answer.status, body[:60])
+    assert slack_bot.watch.errors == []
+
+
+async def test_an_oversized_body_gets_413(slack_bot: SlackBot) -> None:
+    """A body far beyond any Slack payload is refused before it is read whole."""
+    raw = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+    headers = signed_headers(slack_bot.secret, raw, content_type="application/json")
+    async with slack_bot.session.post(
+        slack_bot.events_url, data=io.BytesIO(raw), headers=headers
+    ) as answer:
+        assert answer.status == 413
+
+
+async def test_a_non_numeric_timestamp_header_gets_a_4xx(slack_bot: SlackBot) -> None:
+    """A request whose timestamp header is not a number is refused as unauthenticated, not a 500."""
+    body = event_callback_body(message_event("hello"))
+    headers = {**signed_headers(slack_bot.secret, body), "X-Slack-Request-Timestamp": "soon"}
+    async with slack_bot.session.post(slack_bot.events_url, data=body, headers=headers) as answer:
+        assert 400 <= answer.status < 500
