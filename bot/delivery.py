@@ -45,6 +45,7 @@ from bot.errors import (
     DeliveryUnknownError,
     StoreError,
 )
+from bot.metrics import Metrics
 from bot.ports import IntakeRef, Outbound
 from bot.state.keys import outbox_key
 from bot.state.outbox import OutboxStore, Queued
@@ -108,6 +109,7 @@ class DeliveryWorker:
     outbound: Outbound
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     holder: str = field(default_factory=lambda: f"worker-{uuid.uuid4().hex[:12]}")
+    metrics: Metrics | None = None
     _channels: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
     _closing: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
@@ -174,6 +176,8 @@ class DeliveryWorker:
 
     async def _drain(self, outbox: str) -> None:
         """Post everything in one channel's outbox while holding its lease."""
+        if self.metrics is not None:
+            self.metrics.channels_posting.inc()
         with structlog.contextvars.bound_contextvars(outbox=outbox):
             try:
                 while await self.outbox.take_lease(outbox, self.holder, self.policy.lease_ms):
@@ -190,9 +194,20 @@ class DeliveryWorker:
                         return
             except StoreError as exc:
                 log.warning("outbox.drain_interrupted", error=str(exc))
+                self._count("redis_error")
             finally:
                 if self._channels.get(outbox) is asyncio.current_task():
                     del self._channels[outbox]
+                if self.metrics is not None:
+                    self.metrics.channels_posting.dec()
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is None:
+            return
+        if outcome == "redis_error":
+            self.metrics.redis_errors.labels("outbox").inc()
+        else:
+            self.metrics.posts.labels(outcome).inc()
 
     async def _post_all(self, outbox: str) -> None:
         pace = _Pace(self.policy.rate_per_second, self.policy.burst)
@@ -236,6 +251,7 @@ class DeliveryWorker:
                 )
             except DeliveryRefusedError as exc:
                 log.error("outbox.dropped", entry=item.id, thread=ref.thread, reason=exc.reason)
+                self._count("dropped")
                 break
             except DeliveryError as exc:
                 maybe_posted = maybe_posted or isinstance(exc, DeliveryUnknownError)
@@ -247,12 +263,15 @@ class DeliveryWorker:
                     wait_seconds=round(wait, 2),
                     error=str(exc),
                 )
+                self._count("retried")
                 await asyncio.sleep(wait)  # backoff before the next attempt
                 continue
             log.debug("outbox.posted", entry=item.id, thread=ref.thread)
+            self._count("posted")
             break
         else:
             log.error("outbox.gave_up", entry=item.id, thread=ref.thread, attempts=attempt)
+            self._count("gave_up")
         await self.outbox.finish(outbox, item.id)
 
     def _backoff(self, attempt: int, exc: DeliveryError) -> float:

@@ -1,4 +1,4 @@
-"""`GET /healthz` and `GET /readyz`, the same on every server.
+"""`GET /healthz`, `GET /readyz` and `GET /metrics`, the same on every server.
 
 Alive means the process answers. Ready means it takes turns: Redis accepts
 writes, and no shutdown has begun. So a load balancer stops sending traffic
@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from bot.metrics import Metrics
 from bot.state.store import StateStore
 
 
@@ -19,6 +21,7 @@ class Readiness:
     """What `/readyz` reports; `stopping` turns it (and new turns) away at once on SIGTERM."""
 
     store: StateStore
+    metrics: Metrics
     stopping: bool = False
 
 
@@ -37,5 +40,12 @@ def add_health_routes(app: web.Application, readiness: Readiness) -> None:
             return web.json_response({"status": "ready", "redis": "ok"})
         return web.json_response({"status": "not ready", "redis": "not writable"}, status=503)
 
+    async def metrics(request: web.Request) -> web.Response:
+        del request
+        return web.Response(
+            body=readiness.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)

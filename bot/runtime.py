@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.delivery import DeliveryPolicy, DeliveryWorker
+from bot.metrics import Metrics
 from bot.ports import Outbound
 from bot.service import IntakeService
 from bot.settings import Settings
@@ -29,6 +30,7 @@ class Runtime:
     store: StateStore
     service: IntakeService
     worker: DeliveryWorker | None
+    metrics: Metrics
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
@@ -43,13 +45,14 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, outbound: Outbound | None = None
+    settings: Settings, outbound: Outbound | None = None, metrics: Metrics | None = None
 ) -> AsyncIterator[Runtime]:
     """Connect to Redis (or start the embedded one) and build the service; close both after.
 
     With `outbound`, a delivery worker posts the outbox through it. On the way
     out the worker drains for up to `shutdown_grace_seconds`, and what is left
-    stays queued for another replica or the next start.
+    stays queued for another replica or the next start. `metrics` is shared
+    with the front end's outbound when it counts too.
     """
     limits = PoolLimits(
         max_connections=settings.redis_max_connections,
@@ -59,6 +62,7 @@ async def open_runtime(
         connect, settings.redis_url_value(), settings.state_dir, limits=limits
     )
     worker: DeliveryWorker | None = None
+    metrics = metrics or Metrics()
     try:
         store = StateStore(handle.client, prefix=settings.key_prefix)
         service = IntakeService(
@@ -66,13 +70,21 @@ async def open_runtime(
             prefix=settings.key_prefix,
             place_ttl_seconds=settings.place_ttl_seconds,
             delivery_ttl_seconds=settings.delivery_ttl_seconds,
+            metrics=metrics,
         )
         if outbound is not None:
             outbox = OutboxStore(handle.client, settings.key_prefix)
-            worker = DeliveryWorker(outbox, outbound, delivery_policy(settings))
+            worker = DeliveryWorker(outbox, outbound, delivery_policy(settings), metrics=metrics)
             service.deliveries = worker
             worker.start()
-        yield Runtime(settings=settings, redis=handle, store=store, service=service, worker=worker)
+        yield Runtime(
+            settings=settings,
+            redis=handle,
+            store=store,
+            service=service,
+            worker=worker,
+            metrics=metrics,
+        )
     finally:
         if worker is not None:
             await worker.close(settings.shutdown_grace_seconds)

@@ -44,6 +44,7 @@ import structlog
 from structlog.contextvars import bound_contextvars
 
 from bot.errors import DeliveryError, StaleStateError, StoreError, StoreUnavailableError
+from bot.metrics import Metrics
 from bot.ports import Inbound, IntakeRef, Outbound, Outcome, TurnStatus, Where
 from bot.post_metadata import intake_id
 from bot.state.keys import (
@@ -117,6 +118,7 @@ class IntakeService:
     max_attempts: int = MAX_ATTEMPTS
     deliveries: Deliveries | None = None
     turn_deadline_seconds: float = TURN_DEADLINE_SECONDS
+    metrics: Metrics | None = None
     # One lock per intake key, held while a turn loads, steps and saves. It only
     # queues this process's own turns on one intake, so they stop losing
     # compare-and-set races to each other; other replicas are still kept
@@ -146,7 +148,13 @@ class IntakeService:
             with bound_contextvars(platform=inbound.ref.platform, delivery=inbound.delivery):
                 async with self._busy:
                     outcome = await self._route(inbound, outbound)
-                _log_turn(inbound, outcome, time.perf_counter() - began)
+                took = time.perf_counter() - began
+                _log_turn(inbound, outcome, took)
+                if self.metrics is not None:
+                    platform = inbound.ref.platform
+                    kind = inbound.event.kind
+                    self.metrics.turns.labels(platform, kind, outcome.status.value).inc()
+                    self.metrics.turn_seconds.labels(platform).observe(took)
                 return outcome
         finally:
             self._in_flight -= 1
@@ -283,9 +291,11 @@ class IntakeService:
             return _refusal(msg.BUSY_RETRY, ref)
         except StoreUnavailableError as exc:
             log.warning("intake.store_unavailable", intake=keys[0], error=str(exc))
+            self._count_redis_error("turn")
             return _refusal(msg.COULD_NOT_SAVE, ref)
         except StoreError as exc:
             log.error("intake.store_failed", intake=keys[0], error=str(exc))
+            self._count_redis_error("turn")
             return _refusal(msg.COULD_NOT_SAVE, ref)
 
     async def _attempt(
@@ -379,6 +389,10 @@ class IntakeService:
         return await self.store.save_all(
             writes, delivery=mark, index=extras.index, log=extras.log, outbox=extras.outbox
         )
+
+    def _count_redis_error(self, where: str) -> None:
+        if self.metrics is not None:
+            self.metrics.redis_errors.labels(where).inc()
 
     async def load(self, ref: IntakeRef, user: str) -> DialogueState:
         """The current state of one person in one intake (for status pages and tests)."""

@@ -35,6 +35,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.choice_codec import decode_choice
 from bot.errors import IntakeBotError
+from bot.metrics import Metrics
 from bot.ports import Inbound, IntakeRef, Outcome, TurnStatus, Where
 from bot.service import IntakeService, utc_now
 from bot.settings import Settings
@@ -110,8 +111,13 @@ async def on_error(error: Exception) -> BoltResponse:
 class SlackAdapter:
     """Listener bodies, kept apart from Bolt's registration so their flow reads top-down."""
 
-    def __init__(self, service: IntakeService) -> None:
+    def __init__(self, service: IntakeService, metrics: Metrics | None = None) -> None:
         self.service = service
+        self.metrics = metrics
+
+    def _outbound(self, client: AsyncWebClient) -> SlackOutbound:
+        """Posts through the client Bolt made for this request's workspace."""
+        return SlackOutbound(client, self.metrics)
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """`/intake <project>`: a new intake in a thread of its own.
@@ -122,7 +128,7 @@ class SlackAdapter:
         project = (body.get("text") or "").strip()
         event = Start(user=body["user_id"], at=utc_now(), project=project, command=COMMAND)
         inbound = Inbound(ref, event, Where.CHANNEL, delivery=body.get("trigger_id"))
-        await self.service.receive(inbound, SlackOutbound(client))
+        await self.service.receive(inbound, self._outbound(client))
         await ack()
 
     async def on_mention(
@@ -143,7 +149,7 @@ class SlackAdapter:
         inbound = Inbound(
             ref, _text_event(user, text), where, body.get("event_id"), _last_try(request)
         )
-        _acknowledge(await self.service.receive(inbound, SlackOutbound(client)), inbound)
+        _acknowledge(await self.service.receive(inbound, self._outbound(client)), inbound)
 
     async def on_message(
         self,
@@ -171,7 +177,7 @@ class SlackAdapter:
         inbound = Inbound(
             ref, _text_event(user, text), where, body.get("event_id"), _last_try(request)
         )
-        _acknowledge(await self.service.receive(inbound, SlackOutbound(client)), inbound)
+        _acknowledge(await self.service.receive(inbound, self._outbound(client)), inbound)
 
     async def on_choice(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
@@ -190,7 +196,7 @@ class SlackAdapter:
         ref = IntakeRef(PLATFORM, team, channel, thread or "")
         event = Choose(user=user, at=utc_now(), question_id=question_id, value=value)
         delivery = f"action:{message.get('ts')}:{user}:{action.get('action_ts')}"
-        outbound = SlackOutbound(client)
+        outbound = self._outbound(client)
         outcome = await self.service.receive(Inbound(ref, event, Where.THREAD, delivery), outbound)
         await ack()
         if outcome.applied and outcome.answered == question_id:
@@ -204,6 +210,7 @@ def build_app(
     service: IntakeService,
     client: AsyncWebClient,
     identity: AsyncSlackResponse | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncApp:
     """The Bolt app with every listener registered; signature checks stay on unless explicitly off."""
     secret = (
@@ -218,7 +225,7 @@ def build_app(
         raise_error_for_unhandled_request=False,
     )
     app.error(on_error)
-    adapter = SlackAdapter(service=service)
+    adapter = SlackAdapter(service=service, metrics=metrics)
     app.command(COMMAND)(adapter.on_command)
     app.event("app_mention")(adapter.on_mention)
     app.event("message")(adapter.on_message)

@@ -26,7 +26,13 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DeliveryDeferredError, DeliveryRefusedError, DeliveryUnknownError
+from bot.errors import (
+    DeliveryDeferredError,
+    DeliveryError,
+    DeliveryRefusedError,
+    DeliveryUnknownError,
+)
+from bot.metrics import Metrics
 from bot.ports import IntakeRef
 from bot.post_metadata import OUTBOX_ID, PART
 from bot.slack.blocks import SlackMessage, to_messages
@@ -67,6 +73,7 @@ class SlackOutbound:
     """Posts for one workspace, through one Web API client."""
 
     client: AsyncWebClient
+    metrics: Metrics | None = None
 
     @property
     def start_command(self) -> str:
@@ -92,7 +99,7 @@ class SlackOutbound:
             if only_for is not None:
                 kwargs = message.as_kwargs()
                 kwargs.pop("metadata", None)  # ephemeral messages carry none
-                await call(
+                await self._call(
                     self.client.chat_postEphemeral, channel=where.channel, user=only_for, **kwargs
                 )
                 continue
@@ -101,7 +108,7 @@ class SlackOutbound:
                 keyed = SlackMessage(
                     message.text, message.blocks, message.metadata.keyed(key, part)
                 )
-            sent = await call(
+            sent = await self._call(
                 self.client.chat_postMessage,
                 channel=where.channel,
                 thread_ts=where.thread or None,
@@ -114,7 +121,24 @@ class SlackOutbound:
 
     async def update(self, where: IntakeRef, ts: str, message: SlackMessage) -> None:
         """Replace one posted message (a question after a click shows who chose)."""
-        await call(self.client.chat_update, channel=where.channel, ts=ts, **message.as_kwargs())
+        await self._call(
+            self.client.chat_update, channel=where.channel, ts=ts, **message.as_kwargs()
+        )
+
+    async def _call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        """`call`, counted by method and result."""
+        name = getattr(method, "__name__", "?")
+        try:
+            answer = await call(method, **kwargs)
+        except DeliveryError as exc:
+            self._count(name, type(exc).__name__)
+            raise
+        self._count(name, "ok")
+        return answer
+
+    def _count(self, method: str, result: str) -> None:
+        if self.metrics is not None:
+            self.metrics.api_calls.labels("slack", method, result).inc()
 
     async def _parts_present(self, where: IntakeRef, key: str) -> set[int]:
         """Which parts of outbox entry `key` are already in the thread (or the channel)."""
@@ -122,7 +146,7 @@ class SlackOutbound:
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
             if where.thread:
-                page = await call(
+                page = await self._call(
                     self.client.conversations_replies,
                     channel=where.channel,
                     ts=where.thread,
@@ -131,7 +155,7 @@ class SlackOutbound:
                     cursor=cursor,
                 )
             else:
-                page = await call(
+                page = await self._call(
                     self.client.conversations_history,
                     channel=where.channel,
                     include_all_metadata=True,

@@ -40,6 +40,7 @@ from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
 from bot.health import Readiness, add_health_routes
 from bot.logging_setup import configure_logging
+from bot.metrics import Metrics
 from bot.runtime import open_runtime
 from bot.settings import Settings
 from bot.slack.app import build_app
@@ -162,9 +163,10 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
     async with aiohttp.ClientSession() as session:
         client = make_client(settings, session)
         identity = await verify_token(client)
-        async with open_runtime(settings, SlackOutbound(client)) as runtime:
-            bolt = build_app(settings, runtime.service, client, identity)
-            readiness = Readiness(runtime.store)
+        metrics = Metrics()
+        async with open_runtime(settings, SlackOutbound(client, metrics), metrics) as runtime:
+            bolt = build_app(settings, runtime.service, client, identity, metrics)
+            readiness = Readiness(runtime.store, runtime.metrics)
             socket_mode = settings.slack_app_token is not None
             secret = settings.slack_signing_secret
             verifier = (

@@ -756,3 +756,26 @@ async def test_a_non_numeric_timestamp_header_gets_a_4xx(slack_bot: SlackBot) ->
     headers = {**signed_headers(slack_bot.secret, body), "X-Slack-Request-Timestamp": "soon"}
     async with slack_bot.session.post(slack_bot.events_url, data=body, headers=headers) as answer:
         assert 400 <= answer.status < 500
+
+
+async def test_metrics_count_turns_api_calls_and_posts(slack_bot: SlackBot) -> None:
+    """After a start and an answer, /metrics shows the turns, Slack's calls and the posts."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    await slack_bot.reply(thread, "40 GB a day")
+    async with slack_bot.session.get(f"http://127.0.0.1:{slack_bot.port}/metrics") as answer:
+        assert answer.status == 200
+        assert answer.headers["Content-Type"].startswith("text/plain")
+        text = await answer.text()
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert samples['intake_turns_total{kind="start",outcome="applied",platform="slack"}'] == 1
+    assert samples['intake_turns_total{kind="text",outcome="applied",platform="slack"}'] == 1
+    assert samples['intake_turn_seconds_count{platform="slack"}'] == 2
+    calls = (
+        'intake_platform_api_calls_total{method="chat_postMessage",platform="slack",result="ok"}'
+    )
+    assert samples[calls] == 3  # the root, the first question, the second question
+    assert samples['intake_outbox_entries_total{outcome="posted"}'] == 2
