@@ -33,7 +33,7 @@ from conversations.intake import (
 )
 from conversations.parsing import MAX_ANSWER_CHARS
 from conversations.people import Owner, Person, owner_id
-from conversations.questions import CATALOG, QUESTIONS, find_question, question_number
+from conversations.questions import CATALOG, QUESTIONS, Question, find_question, question_number
 from conversations.replies import (
     ChoiceButton,
     Joined,
@@ -177,6 +177,8 @@ def _text(state: DialogueState, event: Text) -> Step:
         # A bare `edit` or `owner` is a command missing its argument, never an answer.
         hint = _notice(command.missing, Tone.PROBLEM)
         return DialogueState(intake=intake, place=place), [hint, *_prompt(intake, place)]
+    if place.current is not None and is_side_remark(event, QUESTIONS[place.current]):
+        return state, []  # people talking to each other in the thread: not an answer
     greeting: list[Reply] = (
         [_notice(msg.INTAKE_JOINED, user=Person(id=event.user), project=intake.project)]
         if state.place is None
@@ -186,6 +188,31 @@ def _text(state: DialogueState, event: Text) -> Step:
         return state.model_copy(update={"place": place}), [*greeting, _notice(msg.ALL_ANSWERED)]
     new_state, replies = _answer(intake, place, place.current, event.text, event.at)
     return new_state, greeting + replies
+
+
+_SOCIAL = re.compile(
+    r"(?i)^\W*(?:hi|hello|hey|hiya|morning|good (?:morning|afternoon|evening)|thanks|thank you"
+    r"|thx|ty|cheers|great|cool|nice|awesome|perfect|lol|haha|\+1)\b[^\n]*$"
+)
+_SIDE_REMARK_MAX_WORDS = 4
+
+
+def is_side_remark(event: Text, question: Question) -> bool:
+    """Whether a message in an intake's thread is people talking, not an answer to `question`.
+
+    Two kinds, both left unanswered so the thread is not filled with re-asks:
+    a short greeting or thanks ("hi all", "thanks!", "great, thx"), and a
+    message that starts by mentioning someone (the bot's own mention is
+    removed by the front end), which is addressed to that person. A question
+    whose answers name people (`names_people`) takes the second kind as an
+    answer ("@maria, the fraud team").
+    """
+    text = event.text.strip()
+    if len(text.split()) <= _SIDE_REMARK_MAX_WORDS and _SOCIAL.match(text):
+        return True
+    return not question.names_people and any(
+        text.startswith(f"@{person.label}") for person in event.mentions
+    )
 
 
 def _choose(state: DialogueState, event: Choose) -> Step:

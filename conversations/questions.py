@@ -33,6 +33,8 @@ class Question:
     parser: parsing.Parser
     choices: tuple[Choice, ...] = ()
     required: bool = True
+    names_people: bool = False
+    """Its answers start with a mention as often as not, so a leading mention is no side remark."""
 
 
 CATALOG: tuple[Question, ...] = (
@@ -51,6 +53,7 @@ CATALOG: tuple[Question, ...] = (
         why="The people affected by development and maintenance must agree on scale and practices.",
         examples=("@maria, the fraud team, finance", "data platform team and risk"),
         parser=parsing.parse_stakeholders,
+        names_people=True,
     ),
     Question(
         id="churn",

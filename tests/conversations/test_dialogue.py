@@ -683,3 +683,35 @@ def test_opening_names_the_front_ends_own_command_in_its_usage() -> None:
     [usage] = asked
     assert isinstance(usage, Notice)
     assert usage.params == {"command": "/intake"}
+
+
+@pytest.mark.parametrize("text", ["hi all", "Thanks!", "great, thx", "hey everyone 👋", "+1"])
+def test_greetings_and_thanks_in_the_thread_are_not_answers(text: str) -> None:
+    """Short social messages get no reply and change nothing; the question stays open."""
+    flow = Flow().answer({"volume": "40 GB a day"})
+    flow.send(text, user="bob")
+    assert flow.replies == []
+    flow.expect(unchanged=True)
+    assert "bob" not in flow.places  # saying hi does not join anybody to the intake
+
+
+def test_a_message_to_someone_else_is_not_an_answer() -> None:
+    """`@carol can you check?` mid-intake is addressed to Carol: no reply, no re-ask."""
+    carol = Person(id="U0CAROL", name="carol")
+    flow = Flow().answer({"volume": "40 GB a day", "stakeholders": "finance"})
+    flow.send("@carol can you check the churn?", mentions=(carol,))
+    assert flow.replies == []
+    flow.expect(unchanged=True)
+
+
+def test_a_leading_mention_answers_a_question_that_names_people() -> None:
+    """For stakeholders a message starting with a mention is the answer itself."""
+    maria = Person(id="U0MARIA", name="maria")
+    flow = Flow().answer({"volume": "40 GB a day"})
+    flow.send("@maria, the fraud team", mentions=(maria,)).expect(saved="@maria, the fraud team")
+
+
+def test_a_longer_message_that_starts_with_hi_is_still_read() -> None:
+    """ "hi all, we get about 40 GB a day" is more than a greeting: it is answered as usual."""
+    flow = Flow()
+    flow.send("hi all, we get about 40 GB a day").expect(saved="hi all, we get about 40 GB a day")

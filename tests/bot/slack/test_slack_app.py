@@ -779,3 +779,12 @@ async def test_metrics_count_turns_api_calls_and_posts(slack_bot: SlackBot) -> N
     )
     assert samples[calls] == 3  # the root, the first question, the second question
     assert samples['intake_outbox_entries_total{outcome="posted"}'] == 2
+
+
+async def test_thanks_in_an_intake_thread_gets_no_reply(slack_bot: SlackBot) -> None:
+    """A "thanks!" in the thread is acked and left alone: nothing posted, nothing re-asked."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    assert await slack_bot.reply(thread, "thanks!") == []
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert intake.answer_count == 0
