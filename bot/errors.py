@@ -16,6 +16,8 @@ Library errors (redis, slack_sdk, botbuilder) are wrapped at the boundary with
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class IntakeBotError(Exception):
     """Base class, so a caller can tell our deliberate failures from bugs."""
@@ -56,12 +58,29 @@ class DeliveryError(IntakeBotError):
     """A post to a platform did not certainly happen; the subclass says what to do next."""
 
 
-class DeliveryRefusedError(DeliveryError):
-    """The platform refused the post and will refuse it again (channel gone, token revoked)."""
+class Refusal(StrEnum):
+    """Why a platform refuses posts for good, in words every front end shares."""
 
-    def __init__(self, reason: str) -> None:
+    NOT_A_MEMBER = "not_a_member"
+    """The bot was never added to the channel (Slack's `not_in_channel`)."""
+    CHANNEL_GONE = "channel_gone"
+    """The channel is archived, deleted, or hidden from the bot."""
+    RESTRICTED = "restricted"
+    """The channel does not let apps post."""
+    OTHER = "other"
+    """Anything else: a bad token, a message the platform cannot take."""
+
+
+class DeliveryRefusedError(DeliveryError):
+    """The platform refused the post and will refuse it again (channel gone, token revoked).
+
+    `reason` is the platform's own code, for logs; `kind` what it means.
+    """
+
+    def __init__(self, reason: str, kind: Refusal = Refusal.OTHER) -> None:
         super().__init__(f"the platform refused the post: {reason}")
         self.reason = reason
+        self.kind = kind
 
 
 class DeliveryDeferredError(DeliveryError):

@@ -94,6 +94,9 @@ class Outcome:
     replies: tuple[Reply, ...] = ()
     answered: str | None = None
     state: DialogueState | None = field(default=None, compare=False)
+    told: bool = False
+    """For a refusal: whether the person has been shown it. A front end that can answer
+    the request itself (Slack's command acknowledgement) shows one that was not."""
 
     @property
     def applied(self) -> bool:

@@ -36,14 +36,21 @@ import time
 import uuid
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
 from structlog.contextvars import bound_contextvars
 
-from bot.errors import DeliveryError, StaleStateError, StoreError, StoreUnavailableError
+from bot.errors import (
+    DeliveryError,
+    DeliveryRefusedError,
+    Refusal,
+    StaleStateError,
+    StoreError,
+    StoreUnavailableError,
+)
 from bot.metrics import Metrics
 from bot.ports import Inbound, IntakeRef, Outbound, Outcome, TurnStatus, Where
 from bot.post_metadata import intake_id
@@ -99,6 +106,13 @@ class Deliveries(Protocol):
 def utc_now() -> datetime:
     """The clock adapters stamp events with; the dialogue itself has none."""
     return datetime.now(UTC)
+
+
+CANNOT_POST = {
+    Refusal.NOT_A_MEMBER: msg.CANNOT_POST_NOT_A_MEMBER,
+    Refusal.CHANNEL_GONE: msg.CANNOT_POST_CHANNEL_GONE,
+    Refusal.RESTRICTED: msg.CANNOT_POST_RESTRICTED,
+}
 
 
 def _refusal(template: str, ref: IntakeRef | None = None) -> Outcome:
@@ -204,8 +218,10 @@ class IntakeService:
             except StoreError as exc:
                 log.warning("intake.not_started", error=str(exc))
                 refused = _refusal(msg.COULD_NOT_START, ref)
-                if inbound.last_try:
-                    await _post_now(outbound, ref, refused.replies, only_for=start.user)
+                if inbound.last_try and await _post_now(
+                    outbound, ref, refused.replies, only_for=start.user
+                ):
+                    return replace(refused, told=True)
                 return refused
             if not first:
                 return Outcome(status=TurnStatus.DUPLICATE, ref=ref)
@@ -213,9 +229,17 @@ class IntakeService:
             template=ROOT_MESSAGE,
             params={"project": " ".join(start.project.split()), "user": Person(id=start.user)},
         )
-        thread = await _post_now(outbound, ref, [root])
-        if thread is None:
-            return Outcome(status=TurnStatus.REFUSED, ref=ref)
+        try:
+            thread = await outbound.post(ref, [root])
+        except DeliveryError as exc:
+            log.warning("intake.root_not_posted", error=str(exc))
+            template = (
+                CANNOT_POST.get(exc.kind, msg.COULD_NOT_POST)
+                if isinstance(exc, DeliveryRefusedError)
+                else msg.COULD_NOT_POST
+            )
+            # Nothing could be posted where the person is: the front end shows this instead.
+            return _refusal(template, ref)
         outcome = await self._turn_in_time(thread, start, delivery=inbound.delivery)
         # Slack does not repeat a command: its refusal is final, and it goes in the new thread.
         await self._follow_up(inbound, outcome, outbound, thread)

@@ -132,6 +132,13 @@ TOO_MANY_ANSWERS = (
     "This intake already holds {limit:,} answers, the most one intake keeps. "
     "Start a new one with `start <project name>` to go on."
 )
+CANNOT_POST_NOT_A_MEMBER = (
+    "I can't post in this channel until I'm in it: add me with `/invite` and my name, "
+    "then try again."
+)
+CANNOT_POST_CHANNEL_GONE = "I can't post in this channel: it is archived, or I can't see it."
+CANNOT_POST_RESTRICTED = "This channel doesn't let apps post, so I can't run an intake here."
+COULD_NOT_POST = "I couldn't post in this channel just now. Please try again in a moment."
 COULD_NOT_START = "I couldn't start the intake: my storage isn't answering just now. Please try again in a moment."
 BUSY_RETRY = "Several people answered at once and I couldn't save yours. Please send it again."
 

@@ -44,6 +44,7 @@ from bot.slack.authorize import one_workspace
 from bot.slack.outbound import COMMAND, SlackOutbound
 from conversations.events import Choose, Start, Text
 from conversations.people import Person
+from conversations.replies import Notice
 
 log = structlog.get_logger(__name__)
 
@@ -128,7 +129,16 @@ class SlackAdapter:
         project = (body.get("text") or "").strip()
         event = Start(user=body["user_id"], at=utc_now(), project=project, command=COMMAND)
         inbound = Inbound(ref, event, Where.CHANNEL, delivery=body.get("trigger_id"))
-        await self.service.receive(inbound, self._outbound(client))
+        outcome = await self.service.receive(inbound, self._outbound(client))
+        if outcome.status is TurnStatus.REFUSED and outcome.replies and not outcome.told:
+            # Nothing reached the channel (the bot may not be in it): answer in the ack,
+            # which Slack shows to the person whatever the channel.
+            await ack(
+                text="\n".join(
+                    blocks.notice_text(r) for r in outcome.replies if isinstance(r, Notice)
+                )
+            )
+            return
         await ack()
 
     async def on_mention(

@@ -31,6 +31,7 @@ from bot.errors import (
     DeliveryError,
     DeliveryRefusedError,
     DeliveryUnknownError,
+    Refusal,
 )
 from bot.metrics import Metrics
 from bot.ports import IntakeRef
@@ -64,6 +65,13 @@ REFUSALS = frozenset(
         "token_revoked",
     }
 )
+# What Slack's refusals mean, for the words the person is told.
+REFUSAL_KINDS = {
+    "not_in_channel": Refusal.NOT_A_MEMBER,
+    "channel_not_found": Refusal.CHANNEL_GONE,
+    "is_archived": Refusal.CHANNEL_GONE,
+    "restricted_action": Refusal.RESTRICTED,
+}
 HISTORY_PAGE = 200
 HISTORY_PAGES = 5
 
@@ -183,7 +191,7 @@ async def call(method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         status = response.status_code
         log.warning("slack.api_error", method=name, error=error, status=status)
         if error in REFUSALS:
-            raise DeliveryRefusedError(error) from None
+            raise DeliveryRefusedError(error, REFUSAL_KINDS.get(error, Refusal.OTHER)) from None
         if status == 429 or error == "ratelimited":
             raise DeliveryDeferredError("ratelimited", _retry_after(response.headers)) from None
         if status >= 500:

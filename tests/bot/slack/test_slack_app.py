@@ -788,3 +788,24 @@ async def test_thanks_in_an_intake_thread_gets_no_reply(slack_bot: SlackBot) -> 
     intake = await stored_intake(slack_bot.settings, thread)
     assert intake is not None
     assert intake.answer_count == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "template"),
+    [
+        ("not_in_channel", msg.CANNOT_POST_NOT_A_MEMBER),
+        ("is_archived", msg.CANNOT_POST_CHANNEL_GONE),
+        ("restricted_action", msg.CANNOT_POST_RESTRICTED),
+    ],
+)
+async def test_a_command_where_the_bot_cannot_post_says_why_in_its_answer(
+    slack_bot: SlackBot, error: str, template: str
+) -> None:
+    """`/intake` in a channel the bot may not post in: the command's own answer says what to do."""
+    slack_bot.api.fail_next("chat.postMessage", error=error)
+    answer = await slack_bot.command("Fraud scoring")
+    assert answer.status == 200
+    # Slack shows a plain-text command answer to the person who ran the command.
+    assert answer.body.startswith(template[:20]), answer
+    assert [call.ok for call in slack_bot.api.calls("chat.postMessage")] == [False]
+    assert await stored_intake(slack_bot.settings, "") is None
