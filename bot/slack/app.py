@@ -44,7 +44,6 @@ from bot.slack.authorize import one_workspace
 from bot.slack.outbound import COMMAND, SlackOutbound
 from conversations.events import Choose, Start, Text
 from conversations.people import Person
-from conversations.replies import Notice
 
 log = structlog.get_logger(__name__)
 
@@ -133,11 +132,7 @@ class SlackAdapter:
         if outcome.status is TurnStatus.REFUSED and outcome.replies and not outcome.told:
             # Nothing reached the channel (the bot may not be in it): answer in the ack,
             # which Slack shows to the person whatever the channel.
-            await ack(
-                text="\n".join(
-                    blocks.notice_text(r) for r in outcome.replies if isinstance(r, Notice)
-                )
-            )
+            await ack(text=blocks.notices_text(outcome.replies))
             return
         await ack()
 

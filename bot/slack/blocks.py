@@ -246,6 +246,11 @@ def _owner_line(owner: Owner | None) -> str:
     return f"{msg.LABEL_OWNER}: {shown}"
 
 
+def notices_text(replies: Sequence[Reply]) -> str:
+    """The notices among `replies` as one mrkdwn text, for an answer with no blocks."""
+    return "\n".join(notice_text(reply) for reply in replies if isinstance(reply, Notice))
+
+
 def to_messages(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage]:
     """Replies of one turn -> as few messages as reads well.
 

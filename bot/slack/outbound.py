@@ -128,10 +128,17 @@ class SlackOutbound:
         return where.in_thread(first_ts)
 
     async def update(self, where: IntakeRef, ts: str, message: SlackMessage) -> None:
-        """Replace one posted message (a question after a click shows who chose)."""
-        await self._call(
-            self.client.chat_update, channel=where.channel, ts=ts, **message.as_kwargs()
-        )
+        """Replace one posted message (a question after a click shows who chose).
+
+        Cosmetic: when Slack refuses, the answer is saved all the same, so the
+        failure is logged and the click is still acknowledged.
+        """
+        try:
+            await self._call(
+                self.client.chat_update, channel=where.channel, ts=ts, **message.as_kwargs()
+            )
+        except DeliveryError as exc:
+            log.info("slack.update_skipped", error=str(exc))
 
     async def _call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         """`call`, counted by method and result."""

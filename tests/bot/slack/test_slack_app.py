@@ -809,3 +809,22 @@ async def test_a_command_where_the_bot_cannot_post_says_why_in_its_answer(
     assert answer.body.startswith(template[:20]), answer
     assert [call.ok for call in slack_bot.api.calls("chat.postMessage")] == [False]
     assert await stored_intake(slack_bot.settings, "") is None
+
+
+async def test_a_click_is_acknowledged_even_when_its_question_cannot_be_updated(
+    slack_bot: SlackBot,
+) -> None:
+    """chat.update refused (the message was deleted): the answer is saved and the click gets 200."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    await _answer_all(slack_bot, thread, {k: ANSWERS[k] for k in ("volume", "stakeholders")})
+    question = next(
+        call
+        for call in slack_bot.api.calls("chat.postMessage")
+        if metadata_of(call.body).get("event_payload", {}).get("question_id") == "churn"
+    )
+    slack_bot.api.fail_next("chat.update", error="message_not_found")
+    await slack_bot.click(question, "never", "Never changes")
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert [(r.question_id, r.text) for r in intake.answers][-1] == ("churn", "never")
+    assert slack_bot.watch.errors == []
