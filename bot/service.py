@@ -199,8 +199,7 @@ class IntakeService:
         outcome = await self._turn_in_time(
             ref, event, delivery=inbound.delivery, require_intake=inbound.where is Where.THREAD
         )
-        await self._follow_up(inbound, outcome, outbound, ref)
-        return outcome
+        return await self._follow_up(inbound, outcome, outbound, ref)
 
     async def _open_thread(self, inbound: Inbound, start: Start, outbound: Outbound) -> Outcome:
         """Post the intake's root message in the channel, then start the intake in its thread.
@@ -242,18 +241,22 @@ class IntakeService:
             return _refusal(template, ref)
         outcome = await self._turn_in_time(thread, start, delivery=inbound.delivery)
         # Slack does not repeat a command: its refusal is final, and it goes in the new thread.
-        await self._follow_up(inbound, outcome, outbound, thread)
-        return outcome
+        return await self._follow_up(inbound, outcome, outbound, thread)
 
     async def _follow_up(
         self, inbound: Inbound, outcome: Outcome, outbound: Outbound, ref: IntakeRef
-    ) -> None:
+    ) -> Outcome:
         """Have saved replies posted; tell the person about a refusal the platform won't retry."""
         if outcome.status is TurnStatus.APPLIED and outcome.replies:
             if self.deliveries is not None:
                 self.deliveries.poke(ref)
-        elif outcome.status is TurnStatus.REFUSED and inbound.last_try:
-            await _post_now(outbound, ref, outcome.replies)
+        elif (
+            outcome.status is TurnStatus.REFUSED
+            and inbound.last_try
+            and await _post_now(outbound, ref, outcome.replies)
+        ):
+            return replace(outcome, told=True)
+        return outcome
 
     async def _turn_in_time(
         self, ref: IntakeRef, event: Event, *, delivery: str | None, require_intake: bool = False

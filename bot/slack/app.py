@@ -94,8 +94,11 @@ def _last_try(request: AsyncBoltRequest) -> bool:
 
 
 def _acknowledge(outcome: Outcome, inbound: Inbound) -> None:
-    """Let the HTTP answer say whether the turn was saved: Slack retries a non-2xx."""
-    if outcome.status is TurnStatus.REFUSED and not inbound.last_try:
+    """Let the HTTP answer say whether the turn was saved: Slack retries a non-2xx.
+
+    A refusal is acknowledged only on Slack's last try, once the person was told.
+    """
+    if outcome.status is TurnStatus.REFUSED and not (inbound.last_try and outcome.told):
         raise TurnNotSavedError("the turn was not saved; Slack will retry it")
 
 
