@@ -44,6 +44,7 @@ import itertools
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -56,7 +57,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import aiohttp
 from redis.asyncio import Redis
@@ -65,6 +66,7 @@ from bot.ports import IntakeRef
 from bot.post_metadata import OUTBOX_ID, PART
 from bot.state.keys import answer_log_key, intake_key, outbox_pattern
 from testkit.redis_servers import PrivateRedis, start_private_redis_server
+from testkit.slack_process import SlackProcess
 from testkit.slack_signing import (
     TEAM_ID,
     event_callback_body,
@@ -347,12 +349,8 @@ async def _drop_prefix(prefix: str) -> None:
 
 # -- the kill run: two replicas on one Redis, one of them SIGKILLed now and then -----------------
 
-INTAKE_BOT = str(Path(sys.executable).with_name("intake-bot"))
 # Short, so that a killed replica's channels are taken over within the run rather than after it.
 KILL_RUN_OUTBOX = {"INTAKE_OUTBOX_LEASE_SECONDS": "2", "INTAKE_OUTBOX_SWEEP_SECONDS": "0.5"}
-START_TIMEOUT = 60.0  # a replica's start, on a busy two-core machine
-EXIT_TIMEOUT = 30.0  # a replica's exit; on SIGTERM it drains its outbox first
-REQUEST_TIMEOUT = 10.0
 DRAIN_TIMEOUT = 30.0
 DRAIN_POLL_SECONDS = 0.1
 # Slack delivers an event that got no 200 again, up to three times (X-Slack-Retry-Num 1, 2, 3).
@@ -393,113 +391,69 @@ class LogTally:
             self.last = line.strip()[-400:]
 
 
-def _settle(future: asyncio.Future[int], port: int) -> None:
-    if not future.done():
-        future.set_result(port)
+class _ReplicaLog:
+    """What one process logs, tallied: only once it serves, since Bolt's start-up warnings
+    say nothing about the turns; before that, only kept as the reason it did not start."""
 
+    def __init__(self, tally: LogTally) -> None:
+        self.tally = tally
+        self.serving = False
 
-def _read_log(
-    stream: IO[bytes],
-    loop: asyncio.AbstractEventLoop,
-    started: asyncio.Future[int],
-    tally: LogTally,
-) -> None:
-    """Read one process's log to its end, so it never blocks on a full pipe: its port, its warnings.
-
-    Only what it logs once it serves is tallied: Bolt's warnings at start-up say nothing
-    about the turns.
-    """
-    serving = False
-    with stream:
-        for raw in stream:
-            line = raw.decode(errors="replace")
-            if '"slack.started"' in line:
-                serving = True
-                loop.call_soon_threadsafe(_settle, started, int(json.loads(line)["port"]))
-            elif not serving:
-                tally.note(line)  # why it did not start, if it does not
-            elif not line.startswith("{") or any(
-                f'"level": "{level}"' in line for level in ("warning", "error", "critical")
-            ):
-                tally.add(line)
-    with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-        loop.call_soon_threadsafe(_settle, started, 0)
+    def __call__(self, line: str) -> None:
+        if '"slack.started"' in line:
+            self.serving = True
+        elif not self.serving:
+            self.tally.note(line)
+        elif not line.startswith("{") or any(
+            f'"level": "{level}"' in line for level in ("warning", "error", "critical")
+        ):
+            self.tally.add(line)
 
 
 @dataclass
 class Replica:
     """One replica of `intake-bot slack`: a process, replaced by a new one when it is killed.
 
-    The port comes from the process's own `slack.started` log line (`--port 0`), so a
-    new process never waits for the old port; until it listens, requests still go to
-    the old port and fail, as they do behind a load balancer that has not caught up.
+    Until a new process listens, requests still go to the old port and fail, as they
+    do behind a load balancer that has not caught up.
     """
 
     name: str
     env: dict[str, str]
-    process: subprocess.Popen[bytes] | None = None
-    port: int = 0
+    current: SlackProcess | None = None
 
     async def start(self, tally: LogTally) -> float:
         """Start a new process and wait (bounded) until it listens; return how long that took."""
         began = time.monotonic()
-        loop = asyncio.get_running_loop()
-        started: asyncio.Future[int] = loop.create_future()
-        self.process = subprocess.Popen(  # noqa: ASYNC220 - started once, its log read by a thread
-            [INTAKE_BOT, "slack", "--host", "127.0.0.1", "--port", "0"],
-            env=self.env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        assert self.process.stderr is not None
-        threading.Thread(
-            target=_read_log, args=(self.process.stderr, loop, started, tally), daemon=True
-        ).start()
-        port = await asyncio.wait_for(started, START_TIMEOUT)
-        if not port:
+        process = SlackProcess(self.env, SECRET, cwd=ROOT, on_line=_ReplicaLog(tally))
+        self.current = process
+        if not await process.start():
             raise RuntimeError(f"replica {self.name} exited before it listened: {tally.last}")
-        self.port = port
         return time.monotonic() - began
 
     async def kill(self) -> int:
         """SIGKILL, as a crash or the OOM killer does: nothing is drained; return the exit code."""
-        assert self.process is not None
-        self.process.kill()
-        return await self._exited()
+        assert self.current is not None
+        self.current.signal(signal.SIGKILL)
+        return await self.current.exited()
 
     async def stop(self) -> int:
         """SIGTERM, as an orderly shutdown: it drains its outbox and exits; return the exit code."""
-        assert self.process is not None
-        self.process.terminate()
-        return await self._exited()
-
-    async def _exited(self) -> int:
-        assert self.process is not None
-        return await asyncio.wait_for(asyncio.to_thread(self.process.wait), EXIT_TIMEOUT)
+        assert self.current is not None
+        self.current.signal(signal.SIGTERM)
+        return await self.current.exited()
 
     def gone(self) -> None:
         """Make sure no process of this replica outlives the run (after a failure)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=EXIT_TIMEOUT)
+        if self.current is not None:
+            self.current.gone()
 
     async def send(
         self, session: aiohttp.ClientSession, body: str, retry_num: int | None
     ) -> int | None:
         """Deliver one signed request: its HTTP status, or None when the connection failed."""
-        headers = signed_headers(SECRET, body, retry_num=retry_num)
-        try:
-            async with session.post(
-                f"http://127.0.0.1:{self.port}/slack/events",
-                data=body.encode(),
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
-            ) as response:
-                await response.read()
-                return response.status
-        except (aiohttp.ClientError, TimeoutError):
-            return None
+        assert self.current is not None
+        return await self.current.send(session, body, retry_num)
 
 
 @dataclass

@@ -22,8 +22,12 @@ def _filled_example(tmp_path: Path) -> Path:
     return env
 
 
-def test_the_shipped_example_with_two_secrets_reads_as_http_mode(tmp_path: Path) -> None:
+def test_the_shipped_example_with_two_secrets_reads_as_http_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Empty lines such as `SLACK_APP_TOKEN=` count as unset: HTTP mode, signature checks on."""
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=_filled_example(tmp_path))
     assert settings.slack_bot_token is not None
     assert settings.slack_bot_token.get_secret_value() == "xoxb-0000000000-filled-in"
@@ -32,8 +36,10 @@ def test_the_shipped_example_with_two_secrets_reads_as_http_mode(tmp_path: Path)
     check_settings(settings)  # raises for a set-up that would run unauthenticated
 
 
-def test_every_bad_setting_is_named_in_one_message() -> None:
+def test_every_bad_setting_is_named_in_one_message(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bad log level, key prefix and production without Redis are reported together, not one per run."""
+    for name in ("REDIS_URL", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
     settings = Settings(
         _env_file=None,
         **{"LOG_LEVEL": "LOUD", "INTAKE_KEY_PREFIX": "bad{prefix}", "INTAKE_ENV": "production"},

@@ -14,14 +14,11 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import aiohttp
 import pytest
@@ -30,7 +27,8 @@ import redis
 from bot.ports import IntakeRef
 from bot.state.keys import answer_log_key
 from testkit.redis_servers import PrivateRedis, start_private_redis_server, unique_prefix
-from testkit.slack_signing import TEAM_ID, event_callback_body, message_event, signed_headers
+from testkit.slack_process import SlackProcess
+from testkit.slack_signing import TEAM_ID, event_callback_body, message_event
 from testkit.slack_standin import SlackWebApiStandIn
 
 INTAKE_BOT = Path(sys.executable).with_name("intake-bot")
@@ -42,75 +40,6 @@ REQUEST_SECONDS = 10.0
 
 
 @dataclass
-class Bot:
-    """One `intake-bot slack` process; its port comes from its own `slack.started` log line."""
-
-    env: dict[str, str]
-    process: subprocess.Popen[bytes] | None = None
-    port: int = 0
-    lines: list[str] = field(default_factory=list)
-
-    async def start(self) -> Bot:
-        loop = asyncio.get_running_loop()
-        started: asyncio.Future[int] = loop.create_future()
-        self.process = subprocess.Popen(  # noqa: ASYNC220 - started once, read by a thread
-            [str(INTAKE_BOT), "slack", "--host", "127.0.0.1", "--port", "0"],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        assert self.process.stderr is not None
-        threading.Thread(
-            target=self._read, args=(self.process.stderr, loop, started), daemon=True
-        ).start()
-        self.port = await asyncio.wait_for(started, START_SECONDS)
-        return self
-
-    def _read(
-        self, stream: IO[bytes], loop: asyncio.AbstractEventLoop, started: asyncio.Future[int]
-    ) -> None:
-        with stream:
-            for raw in stream:
-                line = raw.decode(errors="replace")
-                self.lines.append(line)
-                if '"slack.started"' in line:
-                    port = int(json.loads(line)["port"])
-                    loop.call_soon_threadsafe(_settle, started, port)
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(_settle, started, 0)
-
-    def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-
-    async def exited(self) -> int:
-        assert self.process is not None
-        return await asyncio.wait_for(asyncio.to_thread(self.process.wait), EXIT_SECONDS)
-
-    async def send(
-        self, session: aiohttp.ClientSession, body: str, retry_num: int | None = None
-    ) -> int | None:
-        """Deliver one signed request: its HTTP status, or None when the connection failed."""
-        headers = signed_headers(SECRET, body, retry_num=retry_num)
-        try:
-            async with session.post(
-                f"http://127.0.0.1:{self.port}/slack/events",
-                data=body.encode(),
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=REQUEST_SECONDS),
-            ) as answer:
-                await answer.read()
-                return answer.status
-        except (aiohttp.ClientError, TimeoutError):
-            return None
-
-
-def _settle(future: asyncio.Future[int], port: int) -> None:
-    if not future.done():
-        future.set_result(port)
-
-
-@dataclass
 class World:
     """The Redis server, the stand-in and the environment every bot process gets."""
 
@@ -118,7 +47,7 @@ class World:
     api: SlackWebApiStandIn
     prefix: str
     state_dir: Path
-    bots: list[Bot] = field(default_factory=list)
+    bots: list[SlackProcess] = field(default_factory=list)
 
     def env(self, **extra: str) -> dict[str, str]:
         ours = ("REDIS_URL", "SLACK_", "INTAKE_", "MICROSOFT_APP_", "LOG_")
@@ -144,9 +73,10 @@ class World:
         env.update(extra)
         return env
 
-    async def bot(self, **extra: str) -> Bot:
-        bot = await Bot(self.env(**extra)).start()
+    async def bot(self, **extra: str) -> SlackProcess:
+        bot = SlackProcess(self.env(**extra), SECRET)
         self.bots.append(bot)
+        assert await bot.start(), bot.lines
         return bot
 
     def posts(self, person: int) -> list[dict[str, object]]:
@@ -201,16 +131,14 @@ async def world(redis_server: PrivateRedis, tmp_path: Path) -> AsyncIterator[Wor
             yield w
         finally:
             for bot in w.bots:
-                if bot.process is not None and bot.process.poll() is None:
-                    bot.kill()
-                    await bot.exited()
+                bot.gone()
 
 
 # Which question each post asks: the start asks volume, each answer asks the next one.
 AFTER = ["volume", "stakeholders", "churn", "decay", "frequency"]
 
 
-async def _start(w: World, bot: Bot, session: aiohttp.ClientSession, person: int) -> None:
+async def _start(w: World, bot: SlackProcess, session: aiohttp.ClientSession, person: int) -> None:
     assert await bot.send(session, said(person, "start Fraud scoring", f"Ev{person}start")) == 200
     await w.api.wait_for_posts(dm(person), count=1)
 
@@ -224,7 +152,7 @@ async def test_a_sigkill_after_the_ack_loses_nothing(
         slow = await w.bot(INTAKE_OUTBOX_RATE_PER_SECOND="0.001", INTAKE_OUTBOX_BURST="1")
         await _start(w, slow, session, 1)
         assert await slow.send(session, said(1, ANSWERS[0], "Ev1a0")) == 200
-        slow.kill()
+        slow.signal(signal.SIGKILL)
         assert await slow.exited() == -signal.SIGKILL
         assert w.questions(1) == ["volume"]
         await w.bot()
@@ -243,7 +171,7 @@ async def test_a_sigkill_during_a_post_posts_it_once(
         w.api.hold("chat.postMessage", channel=dm(1))
         assert await first.send(session, said(1, ANSWERS[0], "Ev1a0")) == 200
         await w.api.wait_for_held("chat.postMessage", 1, channel=dm(1))
-        first.kill()
+        first.signal(signal.SIGKILL)
         assert await first.exited() == -signal.SIGKILL
         w.api.release("chat.postMessage", channel=dm(1))
         await w.bot()
@@ -267,7 +195,7 @@ async def test_a_sigterm_with_turns_in_flight_loses_none(
             asyncio.create_task(old.send(session, said(p, ANSWERS[0], f"Ev{p}a0"))) for p in people
         ]
         await asyncio.wait(sends, return_when=asyncio.FIRST_COMPLETED)  # one answer is acked
-        old.kill(signal.SIGTERM)
+        old.signal(signal.SIGTERM)
         statuses = await asyncio.gather(*sends)
         assert await old.exited() == 0  # it drained and stopped by itself
         new = await w.bot()
@@ -296,7 +224,7 @@ async def test_two_replicas_with_one_killed_lose_and_double_nothing(
             await _start(w, (a, b)[person % 2], session, person)
         for n, answer in enumerate(ANSWERS):
             if n == 2:
-                a.kill()
+                a.signal(signal.SIGKILL)
                 assert await a.exited() == -signal.SIGKILL
             for person in people:
                 body = said(person, answer, f"Ev{person}a{n}")
