@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/kubernetes-validate --strict deploy/k8s/*.yaml
+	$(BIN)/hadolint deploy/Dockerfile
 
 # The core alone (`pip install .`, no [slack] or [teams]) in a throwaway venv: `decide` prints
 # a strategy, and a whole console intake reaches its summary on the embedded Redis (REDIS_URL
