@@ -167,11 +167,16 @@ class DeliveryWorker:
 
     async def _sweep_forever(self) -> None:
         while not self._closing.is_set():
+            waiting = 0
             try:
-                async for outbox in self.outbox.outboxes_with_work():
+                async for outbox, entries in self.outbox.outboxes_with_work():
+                    waiting += entries
                     self._ensure(outbox)
             except StoreError as exc:
                 log.warning("outbox.sweep_failed", error=str(exc))
+            else:
+                if self.metrics is not None:
+                    self.metrics.waiting.set(waiting)
             await _pause(self._closing, self.policy.sweep_seconds)
 
     async def _drain(self, outbox: str) -> None:

@@ -49,6 +49,11 @@ class Metrics:
             "Channels this process is posting to right now.",
             registry=self.registry,
         )
+        self.waiting = Gauge(
+            "intake_outbox_waiting_entries",
+            "Entries waiting in every channel's outbox at the last sweep (all replicas' work).",
+            registry=self.registry,
+        )
         self.redis_errors = Counter(
             "intake_redis_errors",
             "Redis failures that refused a turn or interrupted the outbox.",

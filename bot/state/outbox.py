@@ -167,15 +167,16 @@ class OutboxStore:
         with translated("measure outbox"):
             return int(await self._client.xlen(outbox))
 
-    async def outboxes_with_work(self) -> AsyncIterator[str]:
-        """Every outbox stream under the prefix that holds entries (a SCAN, for recovery)."""
+    async def outboxes_with_work(self) -> AsyncIterator[tuple[str, int]]:
+        """Every outbox stream under the prefix that holds entries, with how many (a SCAN)."""
         with translated("scan outboxes"):
             async for key in self._client.scan_iter(
                 match=outbox_pattern(self.prefix), _type="stream", count=500
             ):
                 name = key.decode() if isinstance(key, bytes) else key
-                if await self._client.xlen(name):
-                    yield name
+                waiting = int(await self._client.xlen(name))
+                if waiting:
+                    yield name, waiting
 
 
 def _decode_id(raw: bytes | str) -> str:

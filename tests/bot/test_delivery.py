@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from structlog.testing import capture_logs
 
 from bot.delivery import DeliveryPolicy, DeliveryWorker
+from bot.metrics import Metrics
 from bot.ports import IntakeRef
 from bot.slack.outbound import SlackOutbound
 from bot.state.keys import outbox_key
@@ -254,9 +255,12 @@ async def test_the_sweep_finds_channels_nobody_was_told_about(rig: Rig) -> None:
     """Entries queued by a process that died before poking anyone are found by the sweep."""
     await rig.queue(ref(CHANNEL_B), "orphaned")
     worker = rig.worker()
+    worker.metrics = Metrics()
     worker.start()
     try:
         await rig.api.wait_for_posts(CHANNEL_B, THREAD, count=1)
     finally:
         await worker.close(grace_seconds=1)
     assert rig.texts(ref(CHANNEL_B)) == ["orphaned"]
+    # The sweep counted what it found waiting: the one entry, across the prefix.
+    assert worker.metrics.registry.get_sample_value("intake_outbox_waiting_entries") == 1
