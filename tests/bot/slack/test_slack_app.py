@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
@@ -24,6 +25,7 @@ from structlog.testing import capture_logs
 from bot.errors import ConfigurationError
 from bot.ports import IntakeRef
 from bot.settings import Settings
+from bot.slack.server import slack_server
 from bot.state.keys import intake_key
 from conversations import messages as msg
 from conversations.answers import read_answers
@@ -48,6 +50,7 @@ from testkit.slack_signing import (
 from testkit.slack_standin import SlackWebApiStandIn
 from tests.bot.slack.conftest import (
     BOB_ID,
+    SIGNING_SECRET,
     SlackBot,
     assert_valid_blocks,
     make_settings,
@@ -828,3 +831,39 @@ async def test_a_click_is_acknowledged_even_when_its_question_cannot_be_updated(
     assert intake is not None
     assert [(r.question_id, r.text) for r in intake.answers][-1] == ("churn", "never")
     assert slack_bot.watch.errors == []
+
+
+async def test_a_shutdown_turns_readiness_and_new_events_away_and_still_posts_what_was_saved(
+    slack_settings: Settings, slack_api: SlackWebApiStandIn
+) -> None:
+    """On stop: /readyz and new events get 503 at once, and the saved reply is still posted, once."""
+    server = slack_server(slack_settings, "127.0.0.1", 0)
+    running = await server.__aenter__()
+    try:
+        async with aiohttp.ClientSession() as session:
+            base = f"http://127.0.0.1:{running.port}"
+
+            async def status(method: str, path: str, body: str = "") -> int:
+                headers = signed_headers(SIGNING_SECRET, body) if body else {}
+                async with session.request(method, base + path, data=body, headers=headers) as r:
+                    return r.status
+
+            start = event_callback_body(
+                message_event("start Fraud scoring", channel_id="D0STOP0001", channel_type="im")
+            )
+            slack_api.hold("chat.postMessage", channel="D0STOP0001")
+            assert await status("POST", "/slack/events", start) == 200  # saved, its post held
+            await slack_api.wait_for_held("chat.postMessage", 1, channel="D0STOP0001")
+            stopping = asyncio.create_task(server.__aexit__(None, None, None))
+            # The first request after the stop began already sees it: nothing waits for a timer.
+            assert await status("GET", "/readyz") == 503
+            later = event_callback_body(
+                message_event("40 GB a day", channel_id="D0STOP0001", channel_type="im")
+            )
+            assert await status("POST", "/slack/events", later) == 503
+            slack_api.release("chat.postMessage", channel="D0STOP0001")
+            await stopping
+    except BaseException:
+        await server.__aexit__(None, None, None)
+        raise
+    assert len(slack_api.stored_posts("D0STOP0001")) == 1
