@@ -112,6 +112,8 @@ class DeliveryWorker:
     metrics: Metrics | None = None
     _channels: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
     _closing: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    # Channels poked while their task was finishing: it takes one more look before it ends.
+    _again: set[str] = field(default_factory=set, init=False)
     _sweeper: asyncio.Task[None] | None = field(default=None, init=False)
 
     def start(self) -> None:
@@ -159,7 +161,8 @@ class DeliveryWorker:
     def _ensure(self, outbox: str) -> None:
         task = self._channels.get(outbox)
         if task is not None and not task.done():
-            return  # it reads until the stream is empty, and looks again after releasing
+            self._again.add(outbox)  # it may be past its last read: it looks once more
+            return
         # A fresh context: the turn that poked binds its own delivery id to its log lines.
         self._channels[outbox] = asyncio.create_task(
             self._drain(outbox), name=outbox, context=contextvars.Context()
@@ -185,22 +188,25 @@ class DeliveryWorker:
             self.metrics.channels_posting.inc()
         with structlog.contextvars.bound_contextvars(outbox=outbox):
             try:
-                while await self.outbox.take_lease(outbox, self.holder, self.policy.lease_ms):
+                while True:
+                    self._again.discard(outbox)
+                    queue = await self.outbox.take(
+                        outbox, self.holder, self.policy.lease_ms, self.policy.read_batch
+                    )
+                    if queue is None:
+                        return  # another replica holds the channel; it reads until it is empty
                     try:
-                        await self._post_all(outbox)
+                        await self._post_all(outbox, queue)
                     except _LeaseLostError:
                         log.warning("outbox.lease_lost")
                         return
-                    finally:
-                        await self.outbox.release_lease(outbox, self.holder)
-                    # Whatever was queued between the last read and the release is ours too:
-                    # a poke in that window found this task still running and left it to us.
-                    if not await self.outbox.waiting(outbox):
+                    if outbox not in self._again:
                         return
             except StoreError as exc:
                 log.warning("outbox.drain_interrupted", error=str(exc))
                 self._count("redis_error")
             finally:
+                self._again.discard(outbox)
                 if self._channels.get(outbox) is asyncio.current_task():
                     del self._channels[outbox]
                 if self.metrics is not None:
@@ -214,22 +220,28 @@ class DeliveryWorker:
         else:
             self.metrics.posts.labels(outcome).inc()
 
-    async def _post_all(self, outbox: str) -> None:
+    async def _post_all(self, outbox: str, queue: list[Queued]) -> None:
+        """Post `queue` and whatever follows it; the lease is given up once the stream is empty."""
         pace = _Pace(self.policy.rate_per_second, self.policy.burst)
         done = asyncio.Event()
         renewing = asyncio.create_task(self._keep_lease(outbox, done))
+        released = False
         try:
-            queue = await self.outbox.claim_unfinished(outbox, self.holder)
-            while True:
-                if not queue:
-                    queue = await self.outbox.read_new(outbox, self.holder, self.policy.read_batch)
-                    if not queue:
-                        return
+            while queue:
                 item = queue.pop(0)
-                await self._post_one(outbox, item, pace, renewing)
+                await self._post_one(item, pace, renewing)
+                more = await self.outbox.finish_and_read(
+                    outbox, item.id, self.holder, self.policy.read_batch, read=not queue
+                )
+                if more is None:
+                    released = True
+                    return
+                queue.extend(more)
         finally:
             done.set()
             await asyncio.wait([renewing], timeout=STOP_WAIT_SECONDS)
+            if not released:
+                await self.outbox.release_lease(outbox, self.holder)
 
     async def _keep_lease(self, outbox: str, done: asyncio.Event) -> None:
         """Renew the lease a few times per lease period until `done`; end if it was lost."""
@@ -238,13 +250,10 @@ class DeliveryWorker:
             if not await self.outbox.renew_lease(outbox, self.holder, self.policy.lease_ms):
                 raise _LeaseLostError
 
-    async def _post_one(
-        self, outbox: str, item: Queued, pace: _Pace, renewing: asyncio.Task[None]
-    ) -> None:
+    async def _post_one(self, item: Queued, pace: _Pace, renewing: asyncio.Task[None]) -> None:
         """Post one entry until it is posted, refused for good, or out of attempts."""
         if item.entry is None:
-            await self.outbox.finish(outbox, item.id)
-            return
+            return  # unreadable: logged when read, finished by the caller
         ref, maybe_posted = item.entry.ref, item.maybe_posted
         for attempt in range(1, self.policy.max_attempts + 1):
             if renewing.done():
@@ -277,7 +286,6 @@ class DeliveryWorker:
         else:
             log.error("outbox.gave_up", entry=item.id, thread=ref.thread, attempts=attempt)
             self._count("gave_up")
-        await self.outbox.finish(outbox, item.id)
 
     def _backoff(self, attempt: int, exc: DeliveryError) -> float:
         if isinstance(exc, DeliveryDeferredError) and exc.retry_after is not None:

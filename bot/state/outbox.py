@@ -11,8 +11,11 @@ module is its Redis side, built on Redis' own machinery:
 - a worker that takes a lease first claims the entries a dead worker had
   read but not acknowledged (`XAUTOCLAIM`): they may have been posted, so the
   worker checks before posting them again;
-- a posted (or finally refused) entry is acknowledged and deleted in one
-  transaction, so a stream's length is the work left in it;
+- a posted (or finally refused) entry is acknowledged and deleted, and the
+  next entries read, in one script; with nothing left the same script gives
+  the lease up, so no entry can arrive unseen between the last read and the
+  release. A channel's entry costs two round trips: take (lease, claim,
+  read) and finish;
 - a `SCAN` over outbox keys finds channels with work left by a process that
   died, which no running process was told about.
 
@@ -51,7 +54,49 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
-CLAIM_BATCH = 100
+
+# Take the lease, then claim what earlier holders left unacknowledged, then read what is new.
+# KEYS[1] lease, KEYS[2] stream. ARGV: holder, ttl ms, group, count.
+# Returns false (someone else holds the lease) | {claimed entries, new entries}.
+_TAKE = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return false
+end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  return {{}, {}}
+end
+local claimed = {}
+local cursor = '0-0'
+repeat
+  local reply = redis.call('XAUTOCLAIM', KEYS[2], ARGV[3], ARGV[1], 0, cursor, 'COUNT', ARGV[4])
+  cursor = reply[1]
+  for _, entry in ipairs(reply[2]) do
+    table.insert(claimed, entry)
+  end
+until cursor == '0-0'
+local new = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[1], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], '>')
+return {claimed, new and new[1][2] or {}}
+"""
+
+# Acknowledge and delete a done entry; read what is new; with nothing left, give the lease up.
+# KEYS[1] stream, KEYS[2] lease. ARGV: entry id, holder, group, count, read ('1' or '0').
+# Returns new entries | false (nothing left: the lease is released).
+_FINISH = """
+redis.call('XACK', KEYS[1], ARGV[3], ARGV[1])
+redis.call('XDEL', KEYS[1], ARGV[1])
+if ARGV[5] ~= '1' then
+  return {}
+end
+local new = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[2], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], '>')
+if new then
+  return new[1][2]
+end
+if redis.call('XLEN', KEYS[1]) == 0 and redis.call('GET', KEYS[2]) == ARGV[2] then
+  redis.call('DEL', KEYS[2])
+  return false
+end
+return {}
+"""
 
 
 class OutboxEntry(Frozen):
@@ -101,6 +146,43 @@ class OutboxStore:
         self.prefix = prefix
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
+        self._take = client.register_script(_TAKE)
+        self._finish = client.register_script(_FINISH)
+
+    async def take(self, outbox: str, holder: str, ttl_ms: int, count: int) -> list[Queued] | None:
+        """Take the channel's lease and read its work: None if another worker holds the lease.
+
+        One round trip: what earlier holders left unacknowledged comes first
+        (those may be on the platform already), then up to `count` new entries.
+        """
+        with translated("take outbox"):
+            reply = await self._take(
+                keys=[outbox_lease_key(outbox), outbox], args=[holder, ttl_ms, OUTBOX_GROUP, count]
+            )
+        if not reply:
+            return None
+        claimed, new = reply
+        return [_queued(i, _fields(f), maybe=True) for i, f in claimed] + [
+            _queued(i, _fields(f), maybe=False) for i, f in new
+        ]
+
+    async def finish_and_read(
+        self, outbox: str, entry_id: str, holder: str, count: int, *, read: bool
+    ) -> list[Queued] | None:
+        """Finish an entry and, with `read`, fetch what is new; None once the lease was given up.
+
+        One round trip. The lease is released in the same script only when the
+        stream is empty, so no entry can arrive unseen between the last read and
+        the release.
+        """
+        with translated("finish outbox entry"):
+            reply = await self._finish(
+                keys=[outbox, outbox_lease_key(outbox)],
+                args=[entry_id, holder, OUTBOX_GROUP, count, "1" if read else "0"],
+            )
+        if reply is None:
+            return None
+        return [_queued(i, _fields(f), maybe=False) for i, f in reply]
 
     async def take_lease(self, outbox: str, holder: str, ttl_ms: int) -> bool:
         """True if `holder` now holds the channel's lease (nobody else did)."""
@@ -119,25 +201,6 @@ class OutboxStore:
         with translated("release outbox lease"):
             await self._release(keys=[outbox_lease_key(outbox)], args=[holder])
 
-    async def claim_unfinished(self, outbox: str, consumer: str) -> list[Queued]:
-        """Entries read before (by any worker) and never acknowledged, now `consumer`'s, in order."""
-        claimed: list[Queued] = []
-        start = "0-0"
-        with translated("claim outbox entries"):
-            while True:
-                try:
-                    reply = await self._client.xautoclaim(
-                        outbox, OUTBOX_GROUP, consumer, 0, start_id=start, count=CLAIM_BATCH
-                    )
-                except ResponseError as exc:
-                    if "NOGROUP" in str(exc):
-                        return []  # the stream was never created: nothing to claim
-                    raise
-                start, entries = _decode_id(reply[0]), reply[1]
-                claimed += [_queued(entry_id, fields, maybe=True) for entry_id, fields in entries]
-                if start == "0-0":
-                    return claimed
-
     async def read_new(self, outbox: str, consumer: str, count: int) -> list[Queued]:
         """Up to `count` entries nobody has read yet, oldest first."""
         with translated("read outbox"):
@@ -154,19 +217,6 @@ class OutboxStore:
         [(_, entries)] = cast(list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]], reply)
         return [_queued(entry_id, fields, maybe=False) for entry_id, fields in entries]
 
-    async def finish(self, outbox: str, entry_id: str) -> None:
-        """Acknowledge and delete a posted (or finally refused) entry."""
-        with translated("finish outbox entry"):
-            pipe = self._client.pipeline(transaction=True)
-            pipe.xack(outbox, OUTBOX_GROUP, entry_id)
-            pipe.xdel(outbox, entry_id)
-            await pipe.execute()
-
-    async def waiting(self, outbox: str) -> int:
-        """Entries in the stream: posted ones are deleted, so this is the work left."""
-        with translated("measure outbox"):
-            return int(await self._client.xlen(outbox))
-
     async def outboxes_with_work(self) -> AsyncIterator[tuple[str, int]]:
         """Every outbox stream under the prefix that holds entries, with how many (a SCAN)."""
         with translated("scan outboxes"):
@@ -177,6 +227,11 @@ class OutboxStore:
                 waiting = int(await self._client.xlen(name))
                 if waiting:
                     yield name, waiting
+
+
+def _fields(flat: list[bytes]) -> dict[bytes, bytes]:
+    """A stream entry's fields as a script returns them (a flat list) -> a dict."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
 def _decode_id(raw: bytes | str) -> str:
