@@ -1,13 +1,14 @@
 """`GET /healthz`, `GET /readyz` and `GET /metrics`, the same on every server.
 
 Alive means the process answers. Ready means it takes turns: Redis accepts
-writes, and no shutdown has begun. So a load balancer stops sending traffic
+writes, the platform has not refused the bot's token since its last good
+answer, and no shutdown has begun. So a load balancer stops sending traffic
 to a replica that could not save an answer, or that is draining to exit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -17,11 +18,19 @@ from bot.state.store import StateStore
 
 
 @dataclass(eq=False)
+class Credentials:
+    """What the platform last said of the bot's token: `refused` names its error, if it did."""
+
+    refused: str | None = None
+
+
+@dataclass(eq=False)
 class Readiness:
     """What `/readyz` reports; `stopping` turns it (and new turns) away at once on SIGTERM."""
 
     store: StateStore
     metrics: Metrics
+    credentials: Credentials = field(default_factory=Credentials)
     stopping: bool = False
 
 
@@ -36,6 +45,9 @@ def add_health_routes(app: web.Application, readiness: Readiness) -> None:
         del request
         if readiness.stopping:
             return web.json_response({"status": "stopping"}, status=503)
+        if readiness.credentials.refused:
+            refused = {"status": "not ready", "token": readiness.credentials.refused}
+            return web.json_response(refused, status=503)
         if await readiness.store.accepts_writes():
             return web.json_response({"status": "ready", "redis": "ok"})
         return web.json_response({"status": "not ready", "redis": "not writable"}, status=503)

@@ -35,6 +35,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.choice_codec import decode_choice
 from bot.errors import IntakeBotError
+from bot.health import Credentials
 from bot.metrics import Metrics
 from bot.ports import Inbound, IntakeRef, Outcome, TurnStatus, Where
 from bot.service import IntakeService, utc_now
@@ -114,13 +115,19 @@ async def on_error(error: Exception) -> BoltResponse:
 class SlackAdapter:
     """Listener bodies, kept apart from Bolt's registration so their flow reads top-down."""
 
-    def __init__(self, service: IntakeService, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        service: IntakeService,
+        metrics: Metrics | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
         self.service = service
         self.metrics = metrics
+        self.credentials = credentials
 
     def _outbound(self, client: AsyncWebClient) -> SlackOutbound:
         """Posts through the client Bolt made for this request's workspace."""
-        return SlackOutbound(client, self.metrics)
+        return SlackOutbound(client, self.metrics, self.credentials)
 
     async def on_command(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """`/intake <project>`: a new intake in a thread of its own.
@@ -217,8 +224,10 @@ def build_app(
     settings: Settings,
     service: IntakeService,
     client: AsyncWebClient,
+    *,
     identity: AsyncSlackResponse | None = None,
     metrics: Metrics | None = None,
+    credentials: Credentials | None = None,
 ) -> AsyncApp:
     """The Bolt app with every listener registered; signature checks stay on unless explicitly off."""
     secret = (
@@ -233,7 +242,7 @@ def build_app(
         raise_error_for_unhandled_request=False,
     )
     app.error(on_error)
-    adapter = SlackAdapter(service=service, metrics=metrics)
+    adapter = SlackAdapter(service=service, metrics=metrics, credentials=credentials)
     app.command(COMMAND)(adapter.on_command)
     app.event("app_mention")(adapter.on_mention)
     app.event("message")(adapter.on_message)

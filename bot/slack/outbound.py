@@ -33,6 +33,7 @@ from bot.errors import (
     DeliveryUnknownError,
     Refusal,
 )
+from bot.health import Credentials
 from bot.metrics import Metrics
 from bot.ports import IntakeRef
 from bot.post_metadata import OUTBOX_ID, PART
@@ -62,6 +63,7 @@ REFUSALS = frozenset(
         "restricted_action",
         "team_access_not_granted",
         "thread_not_found",
+        "token_expired",
         "token_revoked",
     }
 )
@@ -72,6 +74,10 @@ REFUSAL_KINDS = {
     "is_archived": Refusal.CHANNEL_GONE,
     "restricted_action": Refusal.RESTRICTED,
 }
+# Slack's answers that mean the token itself no longer works: /readyz says so.
+TOKEN_REFUSALS = frozenset(
+    {"account_inactive", "invalid_auth", "not_authed", "token_expired", "token_revoked"}
+)
 HISTORY_PAGE = 200
 HISTORY_PAGES = 5
 
@@ -82,6 +88,7 @@ class SlackOutbound:
 
     client: AsyncWebClient
     metrics: Metrics | None = None
+    credentials: Credentials | None = None
 
     @property
     def start_command(self) -> str:
@@ -145,10 +152,17 @@ class SlackOutbound:
         name = getattr(method, "__name__", "?")
         try:
             answer = await call(method, **kwargs)
+        except DeliveryRefusedError as exc:
+            self._count(name, type(exc).__name__)
+            if self.credentials is not None and exc.reason in TOKEN_REFUSALS:
+                self.credentials.refused = exc.reason
+            raise
         except DeliveryError as exc:
             self._count(name, type(exc).__name__)
             raise
         self._count(name, "ok")
+        if self.credentials is not None:
+            self.credentials.refused = None
         return answer
 
     def _count(self, method: str, result: str) -> None:

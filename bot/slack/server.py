@@ -38,7 +38,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
-from bot.health import Readiness, add_health_routes
+from bot.health import Credentials, Readiness, add_health_routes
 from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
 from bot.runtime import open_runtime
@@ -163,10 +163,18 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
     async with aiohttp.ClientSession() as session:
         client = make_client(settings, session)
         identity = await verify_token(client)
-        metrics = Metrics()
-        async with open_runtime(settings, SlackOutbound(client, metrics), metrics) as runtime:
-            bolt = build_app(settings, runtime.service, client, identity, metrics)
-            readiness = Readiness(runtime.store, runtime.metrics)
+        metrics, credentials = Metrics(), Credentials()
+        outbound = SlackOutbound(client, metrics, credentials)
+        async with open_runtime(settings, outbound, metrics) as runtime:
+            bolt = build_app(
+                settings,
+                runtime.service,
+                client,
+                identity=identity,
+                metrics=metrics,
+                credentials=credentials,
+            )
+            readiness = Readiness(runtime.store, runtime.metrics, credentials)
             socket_mode = settings.slack_app_token is not None
             secret = settings.slack_signing_secret
             verifier = (

@@ -867,3 +867,15 @@ async def test_a_shutdown_turns_readiness_and_new_events_away_and_still_posts_wh
         await server.__aexit__(None, None, None)
         raise
     assert len(slack_api.stored_posts("D0STOP0001")) == 1
+
+
+async def test_readyz_reports_a_token_slack_refuses_after_start(slack_bot: SlackBot) -> None:
+    """A post refused with token_revoked turns /readyz 503 naming it; a good answer clears it."""
+    slack_bot.api.fail_next("chat.postMessage", error="token_revoked")
+    await slack_bot.command("Fraud scoring")
+    assert await slack_bot.get("/readyz") == (
+        503,
+        {"status": "not ready", "token": "token_revoked"},
+    )
+    await slack_bot.start_intake("Fraud scoring")  # Slack answers ok again
+    assert (await slack_bot.get("/readyz"))[0] == 200
