@@ -204,7 +204,8 @@ class DeliveryWorker:
                         return
             except StoreError as exc:
                 log.warning("outbox.drain_interrupted", error=str(exc))
-                self._count("redis_error")
+                if self.metrics is not None:
+                    self.metrics.redis_errors.labels("outbox").inc()
             finally:
                 self._again.discard(outbox)
                 if self._channels.get(outbox) is asyncio.current_task():
@@ -213,11 +214,8 @@ class DeliveryWorker:
                     self.metrics.channels_posting.dec()
 
     def _count(self, outcome: str) -> None:
-        if self.metrics is None:
-            return
-        if outcome == "redis_error":
-            self.metrics.redis_errors.labels("outbox").inc()
-        else:
+        """Count what became of an entry: posted, retried, dropped or gave_up."""
+        if self.metrics is not None:
             self.metrics.posts.labels(outcome).inc()
 
     async def _post_all(self, outbox: str, queue: list[Queued]) -> None:

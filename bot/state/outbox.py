@@ -26,12 +26,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import Annotated
 
 import structlog
 from pydantic import Field
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from bot.ports import IntakeRef
 from bot.state.keys import outbox_lease_key, outbox_pattern
@@ -184,13 +183,6 @@ class OutboxStore:
             return None
         return [_queued(i, _fields(f), maybe=False) for i, f in reply]
 
-    async def take_lease(self, outbox: str, holder: str, ttl_ms: int) -> bool:
-        """True if `holder` now holds the channel's lease (nobody else did)."""
-        with translated("take outbox lease"):
-            return bool(
-                await self._client.set(outbox_lease_key(outbox), holder, nx=True, px=ttl_ms)
-            )
-
     async def renew_lease(self, outbox: str, holder: str, ttl_ms: int) -> bool:
         """Extend the lease; False if `holder` no longer holds it."""
         with translated("renew outbox lease"):
@@ -200,22 +192,6 @@ class OutboxStore:
         """Give the lease up, if `holder` still holds it."""
         with translated("release outbox lease"):
             await self._release(keys=[outbox_lease_key(outbox)], args=[holder])
-
-    async def read_new(self, outbox: str, consumer: str, count: int) -> list[Queued]:
-        """Up to `count` entries nobody has read yet, oldest first."""
-        with translated("read outbox"):
-            try:
-                reply = await self._client.xreadgroup(
-                    OUTBOX_GROUP, consumer, {outbox: ">"}, count=count
-                )
-            except ResponseError as exc:
-                if "NOGROUP" in str(exc):
-                    return []
-                raise
-        if not reply:
-            return []
-        [(_, entries)] = cast(list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]], reply)
-        return [_queued(entry_id, fields, maybe=False) for entry_id, fields in entries]
 
     async def outboxes_with_work(self) -> AsyncIterator[tuple[str, int]]:
         """Every outbox stream under the prefix that holds entries, with how many (a SCAN)."""
