@@ -170,16 +170,19 @@ class DeliveryWorker:
 
     async def _sweep_forever(self) -> None:
         while not self._closing.is_set():
-            waiting = 0
+            waiting, oldest = 0, None
             try:
-                async for outbox, entries in self.outbox.outboxes_with_work():
-                    waiting += entries
-                    self._ensure(outbox)
+                async for work in self.outbox.outboxes_with_work():
+                    waiting += work.waiting
+                    oldest = min(work.oldest_added_at, oldest or work.oldest_added_at)
+                    self._ensure(work.outbox)
             except StoreError as exc:
                 log.warning("outbox.sweep_failed", error=str(exc))
             else:
                 if self.metrics is not None:
                     self.metrics.waiting.set(waiting)
+                    age = max(0.0, time.time() - oldest) if oldest is not None else 0.0
+                    self.metrics.oldest_waiting.set(age)
             await _pause(self._closing, self.policy.sweep_seconds)
 
     async def _drain(self, outbox: str) -> None:

@@ -2,12 +2,14 @@
 
 Alive means the process answers. Ready means it takes turns: Redis accepts
 writes, the platform has not refused the bot's token since its last good
-answer, and no shutdown has begun. So a load balancer stops sending traffic
+answer, the connection events arrive on is up (Slack's Socket Mode
+WebSocket, when the app uses it), and no shutdown has begun. So a load balancer stops sending traffic
 to a replica that could not save an answer, or that is draining to exit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -31,6 +33,8 @@ class Readiness:
     store: StateStore
     metrics: Metrics
     credentials: Credentials = field(default_factory=Credentials)
+    connected: Callable[[], Awaitable[bool]] | None = None
+    """Whether the connection events arrive on is up; None when they come as HTTP requests."""
     stopping: bool = False
 
 
@@ -48,6 +52,8 @@ def add_health_routes(app: web.Application, readiness: Readiness) -> None:
         if readiness.credentials.refused:
             refused = {"status": "not ready", "token": readiness.credentials.refused}
             return web.json_response(refused, status=503)
+        if readiness.connected is not None and not await readiness.connected():
+            return web.json_response({"status": "not ready", "events": "disconnected"}, status=503)
         if await readiness.store.accepts_writes():
             return web.json_response({"status": "ready", "redis": "ok"})
         return web.json_response({"status": "not ready", "redis": "not writable"}, status=503)

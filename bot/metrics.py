@@ -54,6 +54,17 @@ class Metrics:
             "Entries waiting in every channel's outbox at the last sweep (all replicas' work).",
             registry=self.registry,
         )
+        self.oldest_waiting = Gauge(
+            "intake_outbox_oldest_entry_age_seconds",
+            "Age of the oldest entry waiting in any channel's outbox at the last sweep (0: none).",
+            registry=self.registry,
+        )
+        self.intakes = Counter(
+            "intake_intakes",
+            "Intakes by what happened to them: started, completed (first full summary).",
+            ["platform", "event"],
+            registry=self.registry,
+        )
         self.redis_errors = Counter(
             "intake_redis_errors",
             "Redis failures that refused a turn or interrupted the outbox.",

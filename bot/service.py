@@ -394,6 +394,7 @@ class IntakeService:
         result = await self._save(writes, mark, extras)
         if result.duplicate and result.first_token != mark.token:
             return Outcome(status=TurnStatus.DUPLICATE, ref=ref)
+        self._count_milestones(ref.platform, before.intake, after.intake)
         return applied
 
     async def _save(self, writes: list[Write], mark: DeliveryMark, extras: Extras) -> SaveResult:
@@ -416,6 +417,15 @@ class IntakeService:
         return await self.store.save_all(
             writes, delivery=mark, index=extras.index, log=extras.log, outbox=extras.outbox
         )
+
+    def _count_milestones(self, platform: str, before: Intake | None, after: Intake | None) -> None:
+        """Count an intake that this saved turn started, or brought to its first full summary."""
+        if self.metrics is None or after is None:
+            return
+        if before is None:
+            self.metrics.intakes.labels(platform, "started").inc()
+        if after.baseline is not None and (before is None or before.baseline is None):
+            self.metrics.intakes.labels(platform, "completed").inc()
 
     def _count_redis_error(self, where: str) -> None:
         if self.metrics is not None:

@@ -21,7 +21,14 @@ What it plays, answering with Slack's shapes and error codes:
   person started. Every ts is unique, increasing and later than the thread it
   replies to and any message seeded before it.
 - Authentication: a Bearer token (or a ``token`` form field) must match,
-  otherwise ``not_authed`` or ``invalid_auth``.
+  otherwise ``not_authed`` or ``invalid_auth``; ``apps.connections.open``
+  takes the app-level token instead.
+- Socket Mode: ``apps.connections.open`` hands out a ``ws://`` URL to this
+  server, which greets each connection with ``hello`` as Slack does.
+  ``send_envelope`` pushes a request to the connected app and
+  ``wait_for_ack`` returns the app's acknowledgement of it;
+  ``drop_sockets`` closes every connection (and, with ``refuse_new``,
+  turns reconnections away with a 503).
 - Faults, each for the next calls to one method, optionally in one channel:
   ``rate_limit_next`` (HTTP 429 with Retry-After), ``fail_next`` (HTTP 200,
   ok false), ``http_error_next`` (a 5xx with a plain-text body, nothing done),
@@ -58,11 +65,15 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from testkit.slack_signing import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, USER_ID
 
 STANDIN_BOT_TOKEN = "xoxb-0000000000-intake-standin"
+STANDIN_APP_TOKEN = "xapp-1-A0INTAKE01-0000-intake-standin"
+# Methods authenticated with the app-level token rather than the bot token.
+_APP_LEVEL_METHODS = frozenset({"apps.connections.open"})
+_SOCKET_PATH = "/socket-mode"
 
 # Fields Slack accepts as a JSON-encoded string when the body is form-encoded.
 _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata"})
@@ -245,12 +256,14 @@ class SlackWebApiStandIn:
         self,
         *,
         token: str = STANDIN_BOT_TOKEN,
+        app_token: str = STANDIN_APP_TOKEN,
         team_id: str = TEAM_ID,
         team_domain: str = TEAM_DOMAIN,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.token = token
+        self.app_token = app_token
         self.team_id = team_id
         self.team_domain = team_domain
         self._host = host
@@ -269,8 +282,13 @@ class SlackWebApiStandIn:
         self._messages: dict[str, dict[str, _Stored]] = {}
         self._overrides: dict[str, Responder] = {}
         self._last_ts = _FIRST_TS_MICROS - _TS_STEP_MICROS
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._sockets_refused = False
+        self._socket_acks: list[dict[str, Any]] = []
+        self._envelopes = 0
         self._answers: dict[str, Responder] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -284,6 +302,7 @@ class SlackWebApiStandIn:
         """Bind a free port and start answering."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_get(_SOCKET_PATH, self._socket)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
@@ -296,6 +315,7 @@ class SlackWebApiStandIn:
     async def stop(self) -> None:
         """Let held and hanging calls go, then close the listening socket and connections."""
         self._release_all()
+        await self.drop_sockets()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -568,6 +588,70 @@ class SlackWebApiStandIn:
         _wake_all(p.future for p in parked)
         return len(parked)
 
+    # -- Socket Mode ---------------------------------------------------------------
+
+    @property
+    def connected_sockets(self) -> int:
+        """How many Socket Mode connections are open now (counted from the app's first ping)."""
+        return len(self._sockets)
+
+    async def wait_for_socket(self, timeout: float = _DEFAULT_WAIT_SECONDS) -> None:  # noqa: ASYNC109 - a deadline per call reads best in tests
+        """Wait until an app holds a Socket Mode connection."""
+        await self._wait_until(
+            lambda: bool(self._sockets), timeout, lambda: f"no Socket Mode connection in {timeout}s"
+        )
+
+    async def send_envelope(
+        self, kind: str, payload: dict[str, Any], *, accepts_response_payload: bool = False
+    ) -> str:
+        """Push one request (``events_api``, ``slash_commands``, ``interactive``) to the app."""
+        if not self._sockets:
+            raise RuntimeError("no app is connected over Socket Mode")
+        self._envelopes += 1
+        envelope_id = f"envelope-{self._envelopes:06d}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        await next(iter(self._sockets)).send_json(envelope)
+        return envelope_id
+
+    async def wait_for_ack(
+        self,
+        envelope_id: str,
+        timeout: float = _DEFAULT_WAIT_SECONDS,  # noqa: ASYNC109 - a deadline per call reads best in tests
+    ) -> dict[str, Any]:
+        """Wait for the app's acknowledgement of one envelope, and return it."""
+
+        def acked() -> dict[str, Any] | None:
+            with self._lock:
+                return next(
+                    (a for a in self._socket_acks if a.get("envelope_id") == envelope_id), None
+                )
+
+        await self._wait_until(
+            lambda: acked() is not None,
+            timeout,
+            lambda: f"no acknowledgement of {envelope_id} in {timeout}s",
+        )
+        ack = acked()
+        assert ack is not None
+        return ack
+
+    async def drop_sockets(self, *, refuse_new: bool = False) -> None:
+        """Close every Socket Mode connection, as Slack does when it moves an app elsewhere."""
+        self._sockets_refused = refuse_new
+        for socket in list(self._sockets):
+            await socket.close()
+
+    def accept_sockets(self) -> None:
+        """Let Socket Mode connections in again after ``drop_sockets(refuse_new=True)``."""
+        self._sockets_refused = False
+
     def set_response(self, method: str, answer: Answer | Responder) -> None:
         """Answer every later call to ``method`` with ``answer`` (or ``answer(body)``)."""
         responder = answer if callable(answer) else (lambda _body: dict(answer))
@@ -600,9 +684,10 @@ class SlackWebApiStandIn:
         await self._wait_if_hung(method, channel)
 
         extra_headers: dict[str, str] = {}
+        expected = self.app_token if method in _APP_LEVEL_METHODS else self.token
         if not token:
             status, answer = 200, {"ok": False, "error": "not_authed"}
-        elif token != self.token:
+        elif token != expected:
             status, answer = 200, {"ok": False, "error": "invalid_auth"}
         elif (fault := self._take(self._faults, method, channel)) is None:
             status, answer = 200, self._act(method, body)
@@ -871,6 +956,44 @@ class SlackWebApiStandIn:
         return threads
 
     # -- the answers ---------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        """One Socket Mode connection: hello, then record every acknowledgement the app sends."""
+        if self._sockets_refused:
+            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE, text="try again later")
+        # Pings are answered here, not by aiohttp: the app's first ping says it holds the
+        # connection (slack_sdk pings as soon as it has it), so a connection counts from then.
+        socket = web.WebSocketResponse(autoping=False)
+        await socket.prepare(request)
+        try:
+            await socket.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": len(self._sockets),
+                    "connection_info": {"app_id": APP_ID},
+                }
+            )
+            async for message in socket:
+                if message.type is WSMsgType.PING:
+                    await socket.pong(message.data)
+                    if socket not in self._sockets:
+                        self._sockets.add(socket)
+                        self._notify()
+                elif message.type is WSMsgType.CLOSE:
+                    await socket.close()
+                elif message.type is WSMsgType.TEXT:
+                    with self._lock:
+                        self._socket_acks.append(json.loads(message.data))
+                    self._notify()
+        finally:
+            self._sockets.discard(socket)
+            self._notify()
+        return socket
+
+    def _apps_connections_open(self, _body: dict[str, Any]) -> Answer:
+        assert self._base_url is not None
+        root = self._base_url.removesuffix("/api/").replace("http://", "ws://", 1)
+        return {"ok": True, "url": f"{root}{_SOCKET_PATH}"}
 
     def _auth_test(self, _body: dict[str, Any]) -> Answer:
         return {
@@ -1202,6 +1325,70 @@ class ThreadedSlackWebApiStandIn:
     def release(self, method: str, channel: str | None = None) -> int:
         """End that hold; return how many parked calls go on."""
         return self.standin.release(method, channel)
+
+    # -- Socket Mode ---------------------------------------------------------------
+
+    @property
+    def connected_sockets(self) -> int:
+        """How many Socket Mode connections are open now (counted from the app's first ping)."""
+        return len(self._sockets)
+
+    async def wait_for_socket(self, timeout: float = _DEFAULT_WAIT_SECONDS) -> None:  # noqa: ASYNC109 - a deadline per call reads best in tests
+        """Wait until an app holds a Socket Mode connection."""
+        await self._wait_until(
+            lambda: bool(self._sockets), timeout, lambda: f"no Socket Mode connection in {timeout}s"
+        )
+
+    async def send_envelope(
+        self, kind: str, payload: dict[str, Any], *, accepts_response_payload: bool = False
+    ) -> str:
+        """Push one request (``events_api``, ``slash_commands``, ``interactive``) to the app."""
+        if not self._sockets:
+            raise RuntimeError("no app is connected over Socket Mode")
+        self._envelopes += 1
+        envelope_id = f"envelope-{self._envelopes:06d}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        await next(iter(self._sockets)).send_json(envelope)
+        return envelope_id
+
+    async def wait_for_ack(
+        self,
+        envelope_id: str,
+        timeout: float = _DEFAULT_WAIT_SECONDS,  # noqa: ASYNC109 - a deadline per call reads best in tests
+    ) -> dict[str, Any]:
+        """Wait for the app's acknowledgement of one envelope, and return it."""
+
+        def acked() -> dict[str, Any] | None:
+            with self._lock:
+                return next(
+                    (a for a in self._socket_acks if a.get("envelope_id") == envelope_id), None
+                )
+
+        await self._wait_until(
+            lambda: acked() is not None,
+            timeout,
+            lambda: f"no acknowledgement of {envelope_id} in {timeout}s",
+        )
+        ack = acked()
+        assert ack is not None
+        return ack
+
+    async def drop_sockets(self, *, refuse_new: bool = False) -> None:
+        """Close every Socket Mode connection, as Slack does when it moves an app elsewhere."""
+        self._sockets_refused = refuse_new
+        for socket in list(self._sockets):
+            await socket.close()
+
+    def accept_sockets(self) -> None:
+        """Let Socket Mode connections in again after ``drop_sockets(refuse_new=True)``."""
+        self._sockets_refused = False
 
     def set_response(self, method: str, answer: Answer | Responder) -> None:
         """Answer every later call to ``method`` with ``answer`` (or ``answer(body)``)."""

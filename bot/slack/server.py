@@ -28,7 +28,9 @@ import aiohttp
 import structlog
 import uvloop
 from aiohttp import web
+from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -120,6 +122,34 @@ async def verify_token(client: AsyncWebClient) -> AsyncSlackResponse:
         ) from None
 
 
+async def open_socket_mode(
+    bolt: AsyncApp, client: AsyncWebClient, app_token: SecretStr
+) -> AsyncSocketModeHandler:
+    """A Socket Mode handler, once Slack has taken the app-level token: a wrong one stops the start.
+
+    slack_sdk's own connect retries a refused token for ever, every few
+    seconds, so the token is tried here once, with `apps.connections.open`.
+    The URL that call hands out goes unused: the handler asks for its own
+    each time it connects, and a URL kept from here could have expired by
+    the time a failed first connection is tried again.
+    """
+    token = app_token.get_secret_value()
+    try:
+        await client.apps_connections_open(app_token=token)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        raise ConfigurationError(
+            f"Slack refused SLACK_APP_TOKEN ({error or exc.response.status_code}): create an "
+            "app-level token with the connections:write scope under Basic Information > "
+            "App-Level Tokens, and turn Socket Mode on."
+        ) from None
+    except aiohttp.ClientError as exc:
+        raise ConfigurationError(
+            f"Slack's Web API could not be reached at SLACK_API_URL ({type(exc).__name__})."
+        ) from None
+    return AsyncSocketModeHandler(bolt, token, web_client=client)
+
+
 def make_web_app(
     bolt: AsyncApp,
     readiness: Readiness,
@@ -175,7 +205,11 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
                 credentials=credentials,
             )
             readiness = Readiness(runtime.store, runtime.metrics, credentials)
-            socket_mode = settings.slack_app_token is not None
+            socket_handler = None
+            if settings.slack_app_token is not None:
+                socket_handler = await open_socket_mode(bolt, client, settings.slack_app_token)
+                readiness.connected = socket_handler.client.is_connected
+            socket_mode = socket_handler is not None
             secret = settings.slack_signing_secret
             verifier = (
                 None
@@ -188,14 +222,10 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
             site = web.TCPSite(runner, host, port)
             await site.start()
             bound = runner.addresses[0][1] if runner.addresses else port
-            socket_handler = None
-            if socket_mode and settings.slack_app_token is not None:
-                from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-                socket_handler = AsyncSocketModeHandler(
-                    bolt, settings.slack_app_token.get_secret_value()
-                )
-                await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+            connecting = None
+            if socket_handler is not None:
+                # Connecting retries until Slack lets it in; /readyz says so meanwhile.
+                connecting = asyncio.create_task(socket_handler.connect_async())  # type: ignore[no-untyped-call]
             log.info("slack.started", port=bound, mode="socket" if socket_mode else "http")
             try:
                 assert runtime.worker is not None  # open_runtime made one for the outbound
@@ -205,8 +235,9 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
             finally:
                 readiness.stopping = True
                 runtime.service.stop_taking_turns()
-                if socket_handler is not None:
+                if socket_handler is not None and connecting is not None:
                     await socket_handler.close_async()  # type: ignore[no-untyped-call]
+                    connecting.cancel()
                 await runtime.service.turns_finished()
                 log.info("slack.stopping", grace_seconds=settings.shutdown_grace_seconds)
                 # Leaving open_runtime drains the outbox for up to the grace period.

@@ -193,16 +193,34 @@ class OutboxStore:
         with translated("release outbox lease"):
             await self._release(keys=[outbox_lease_key(outbox)], args=[holder])
 
-    async def outboxes_with_work(self) -> AsyncIterator[tuple[str, int]]:
-        """Every outbox stream under the prefix that holds entries, with how many (a SCAN)."""
+    async def outboxes_with_work(self) -> AsyncIterator[OutboxWork]:
+        """Every outbox stream under the prefix that holds entries, with how many (a SCAN).
+
+        A stream's first entry is its oldest waiting one (posted entries are
+        deleted), and a stream id starts with the milliseconds it was added at.
+        """
         with translated("scan outboxes"):
             async for key in self._client.scan_iter(
                 match=outbox_pattern(self.prefix), _type="stream", count=500
             ):
                 name = key.decode() if isinstance(key, bytes) else key
-                waiting = int(await self._client.xlen(name))
-                if waiting:
-                    yield name, waiting
+                async with self._client.pipeline(transaction=False) as pipe:
+                    pipe.xlen(name)
+                    pipe.xrange(name, count=1)
+                    waiting, first = await pipe.execute()
+                if waiting and first:
+                    added_ms = int(_decode_id(first[0][0]).split("-", 1)[0])
+                    yield OutboxWork(name, int(waiting), added_ms / 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxWork:
+    """A channel's outbox that holds entries: how many, and when the oldest was queued."""
+
+    outbox: str
+    waiting: int
+    oldest_added_at: float
+    """Unix time in seconds, as Redis' clock saw it."""
 
 
 def _fields(flat: list[bytes]) -> dict[bytes, bytes]:

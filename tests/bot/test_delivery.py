@@ -17,7 +17,7 @@ from bot.ports import IntakeRef
 from bot.slack.outbound import SlackOutbound
 from bot.state.keys import outbox_key
 from bot.state.outbox import OutboxEntry, OutboxStore
-from bot.state.store import Enqueue, StateStore
+from bot.state.store import OUTBOX_GROUP, Enqueue, StateStore
 from conversations.replies import Notice
 from testkit.slack_standin import SlackWebApiStandIn
 
@@ -269,3 +269,23 @@ async def test_the_sweep_finds_channels_nobody_was_told_about(rig: Rig) -> None:
     assert rig.texts(ref(CHANNEL_B)) == ["orphaned"]
     # The sweep counted what it found waiting: the one entry, across the prefix.
     assert worker.metrics.registry.get_sample_value("intake_outbox_waiting_entries") == 1
+
+
+async def test_the_sweep_reports_how_long_the_oldest_entry_has_waited(rig: Rig) -> None:
+    """An entry queued an hour ago (by Redis' clock: its stream id) shows as an hour old."""
+    key = outbox_key(ref(CHANNEL_B), rig.store.prefix)
+    an_hour_ago_ms = int((await rig.store.client.time())[0] - 3600) * 1000
+    await rig.store.client.xgroup_create(key, OUTBOX_GROUP, id="0", mkstream=True)
+    entry = OutboxEntry.to(ref(CHANNEL_B), (Notice(template="stuck for an hour"),))
+    await rig.store.client.xadd(key, {"d": entry.model_dump_json()}, id=f"{an_hour_ago_ms}-0")
+    worker = rig.worker()
+    worker.metrics = Metrics()
+    worker.start()
+    try:
+        await rig.api.wait_for_posts(CHANNEL_B, THREAD, count=1)
+    finally:
+        await worker.close(grace_seconds=1)
+    assert rig.texts(ref(CHANNEL_B)) == ["stuck for an hour"]
+    age = worker.metrics.registry.get_sample_value("intake_outbox_oldest_entry_age_seconds")
+    assert age is not None
+    assert 3600 <= age < 3600 + 60

@@ -32,6 +32,7 @@ from conversations.answers import read_answers
 from conversations.assessment import assess
 from conversations.parsing import MAX_ANSWER_CHARS
 from conversations.questions import QUESTION_IDS
+from testkit.answers import HAPPY_ANSWERS
 from testkit.redis_servers import PrivateRedis
 from testkit.slack_signing import (
     BOT_ID,
@@ -761,19 +762,24 @@ async def test_a_non_numeric_timestamp_header_gets_a_4xx(slack_bot: SlackBot) ->
         assert 400 <= answer.status < 500
 
 
-async def test_metrics_count_turns_api_calls_and_posts(slack_bot: SlackBot) -> None:
-    """After a start and an answer, /metrics shows the turns, Slack's calls and the posts."""
-    thread = await slack_bot.start_intake("Fraud scoring")
-    await slack_bot.reply(thread, "40 GB a day")
+async def metric_samples(slack_bot: SlackBot) -> dict[str, float]:
+    """`GET /metrics`, parsed: each sample's name with labels -> its value."""
     async with slack_bot.session.get(f"http://127.0.0.1:{slack_bot.port}/metrics") as answer:
         assert answer.status == 200
         assert answer.headers["Content-Type"].startswith("text/plain")
         text = await answer.text()
-    samples = {
+    return {
         line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
         if line and not line.startswith("#")
     }
+
+
+async def test_metrics_count_turns_api_calls_and_posts(slack_bot: SlackBot) -> None:
+    """After a start and an answer, /metrics shows the turns, Slack's calls and the posts."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    await slack_bot.reply(thread, "40 GB a day")
+    samples = await metric_samples(slack_bot)
     assert samples['intake_turns_total{kind="start",outcome="applied",platform="slack"}'] == 1
     assert samples['intake_turns_total{kind="text",outcome="applied",platform="slack"}'] == 1
     assert samples['intake_turn_seconds_count{platform="slack"}'] == 2
@@ -782,6 +788,20 @@ async def test_metrics_count_turns_api_calls_and_posts(slack_bot: SlackBot) -> N
     )
     assert samples[calls] == 3  # the root, the first question, the second question
     assert samples['intake_outbox_entries_total{outcome="posted"}'] == 2
+    assert samples['intake_intakes_total{event="started",platform="slack"}'] == 1
+    assert 'intake_intakes_total{event="completed",platform="slack"}' not in samples
+
+
+async def test_metrics_count_an_intake_completed_once(slack_bot: SlackBot) -> None:
+    """The first full summary completes an intake; an edit after it completes nothing more."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    for text in HAPPY_ANSWERS.values():
+        await slack_bot.reply(thread, text)
+    await slack_bot.reply(thread, "edit volume")
+    await slack_bot.reply(thread, "60 GB a day")
+    samples = await metric_samples(slack_bot)
+    assert samples['intake_intakes_total{event="started",platform="slack"}'] == 1
+    assert samples['intake_intakes_total{event="completed",platform="slack"}'] == 1
 
 
 async def test_thanks_in_an_intake_thread_gets_no_reply(slack_bot: SlackBot) -> None:
