@@ -95,8 +95,9 @@ class Outcome:
     answered: str | None = None
     state: DialogueState | None = field(default=None, compare=False)
     told: bool = False
-    """For a refusal: whether the person has been shown it. A front end that can answer
-    the request itself (Slack's command acknowledgement) shows one that was not."""
+    """Whether the replies were shown, or queued to be, where the person is. A front end
+    that can answer the request itself (Slack's command acknowledgement) shows replies
+    that were not: the bot may not be able to post in that channel at all."""
 
     @property
     def applied(self) -> bool:

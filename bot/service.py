@@ -192,8 +192,10 @@ class IntakeService:
             wanted = opening(event, outbound.start_command)
             if isinstance(wanted, Start):
                 return await self._open_thread(inbound, wanted, outbound)
-            await _post_now(outbound, ref, wanted, only_for=event.user)
-            return Outcome(status=TurnStatus.APPLIED, ref=ref, replies=tuple(wanted))
+            shown = await _post_now(outbound, ref, wanted, only_for=event.user)
+            return Outcome(
+                status=TurnStatus.APPLIED, ref=ref, replies=tuple(wanted), told=shown is not None
+            )
         if inbound.where is Where.DIRECT and isinstance(event, Text):
             event = read_start(event) or event
         outcome = await self._turn_in_time(
@@ -379,6 +381,7 @@ class IntakeService:
             replies=tuple(replies),
             answered=answer.question_id if answer else None,
             state=after,
+            told=True,  # the replies are queued by the save below
         )
         if not writes and not replies and not platform:
             return applied  # nothing to save, post or repeat

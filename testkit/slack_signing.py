@@ -37,6 +37,7 @@ BOT_ID = "BBOT"
 USER_ID = "U0ALICE01"
 USER_NAME = "alice"
 CHANNEL_ID = "C0PROJECT1"
+PRIVATE_CHANNEL_ID = "G0PRIVATE1"
 CHANNEL_NAME = "ml-project"
 # The legacy verification token Slack still puts in payloads; Bolt ignores it.
 VERIFICATION_TOKEN = "legacy-verification-token"

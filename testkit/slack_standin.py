@@ -7,8 +7,8 @@ notification, never by polling.
 What it plays, answering with Slack's shapes and error codes:
 
 - Methods: ``auth.test``; ``chat.postMessage``, ``chat.update`` and
-  ``chat.postEphemeral``; ``conversations.replies`` and
-  ``conversations.history``. Any other method answers ``unknown_method``, so a
+  ``chat.postEphemeral``; ``conversations.replies``,
+  ``conversations.history`` and ``conversations.join``. Any other method answers ``unknown_method``, so a
   new call in the bot fails here until the stand-in learns it;
   ``set_response`` replaces one method's answer.
 - Messages: each post is kept per channel (ts, thread_ts, text, blocks,
@@ -23,6 +23,10 @@ What it plays, answering with Slack's shapes and error codes:
 - Authentication: a Bearer token (or a ``token`` form field) must match,
   otherwise ``not_authed`` or ``invalid_auth``; ``apps.connections.open``
   takes the app-level token instead.
+- Membership: the bot is in every channel until ``keep_out`` says it is
+  not; there, posts answer ``not_in_channel`` until ``conversations.join``
+  (public channels only, ids starting with C, and only while
+  ``join_allowed``: otherwise ``missing_scope``) lets it in.
 - Socket Mode: ``apps.connections.open`` hands out a ``ws://`` URL to this
   server, which greets each connection with ``hello`` as Slack does.
   ``send_envelope`` pushes a request to the connected app and
@@ -81,7 +85,8 @@ _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata"})
 _MESSAGE_FIELDS = ("blocks", "attachments", "metadata")
 # The bot scopes deploy/slack/manifest.yaml asks for.
 _SCOPES = (
-    "app_mentions:read,channels:history,chat:write,commands,groups:history,im:history,mpim:history"
+    "app_mentions:read,channels:history,channels:join,chat:write,commands,groups:history,"
+    "im:history,mpim:history"
 )
 # Slack's message ts: seconds, a dot, six digits. Counted in microseconds from here.
 _TS_FORM = re.compile(r"^\d{1,10}\.\d{6}$")
@@ -282,6 +287,8 @@ class SlackWebApiStandIn:
         self._messages: dict[str, dict[str, _Stored]] = {}
         self._overrides: dict[str, Responder] = {}
         self._last_ts = _FIRST_TS_MICROS - _TS_STEP_MICROS
+        self._outside: set[str] = set()
+        self.join_allowed = True
         self._sockets: set[web.WebSocketResponse] = set()
         self._sockets_refused = False
         self._socket_acks: list[dict[str, Any]] = []
@@ -294,6 +301,7 @@ class SlackWebApiStandIn:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
+            "conversations.join": self._conversations_join,
         }
 
     # -- lifecycle -----------------------------------------------------------------
@@ -587,6 +595,11 @@ class SlackWebApiStandIn:
                 hold.parked.clear()
         _wake_all(p.future for p in parked)
         return len(parked)
+
+    def keep_out(self, channel: str) -> None:
+        """The bot is not a member of ``channel``: posts there answer ``not_in_channel``."""
+        with self._lock:
+            self._outside.add(channel)
 
     # -- Socket Mode ---------------------------------------------------------------
 
@@ -1028,6 +1041,7 @@ class SlackWebApiStandIn:
         channel = str(body.get("channel") or "")
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
+        self._require_member(channel)
         if body.get("thread_ts"):
             self._advance_past(str(body["thread_ts"]))
         ts = self._next_ts()
@@ -1053,8 +1067,26 @@ class SlackWebApiStandIn:
             shown = copy.deepcopy(message)
         return {"ok": True, "channel": channel, "ts": ts, "text": shown["text"], "message": shown}
 
-    def _chat_post_ephemeral(self, _body: dict[str, Any]) -> Answer:
+    def _chat_post_ephemeral(self, body: dict[str, Any]) -> Answer:
+        self._require_member(str(body.get("channel") or ""))
         return {"ok": True, "message_ts": self._next_ts()}
+
+    def _require_member(self, channel: str) -> None:
+        with self._lock:
+            if channel in self._outside:
+                raise _SlackError("not_in_channel")
+
+    def _conversations_join(self, body: dict[str, Any]) -> Answer:
+        channel = str(body.get("channel") or "")
+        if not channel:
+            raise _SlackError("channel_not_found")
+        if not self.join_allowed:
+            raise _SlackError("missing_scope")
+        if not channel.startswith("C"):
+            raise _SlackError("method_not_supported_for_channel_type")
+        with self._lock:
+            self._outside.discard(channel)
+        return {"ok": True, "channel": {"id": channel, "is_channel": True, "is_member": True}}
 
     def _conversations_replies(self, body: dict[str, Any]) -> Answer:
         """The thread ``ts`` belongs to: its parent (on the first page), then replies, oldest first."""
@@ -1325,6 +1357,11 @@ class ThreadedSlackWebApiStandIn:
     def release(self, method: str, channel: str | None = None) -> int:
         """End that hold; return how many parked calls go on."""
         return self.standin.release(method, channel)
+
+    def keep_out(self, channel: str) -> None:
+        """The bot is not a member of ``channel``: posts there answer ``not_in_channel``."""
+        with self._lock:
+            self._outside.add(channel)
 
     # -- Socket Mode ---------------------------------------------------------------
 

@@ -139,7 +139,7 @@ class SlackAdapter:
         event = Start(user=body["user_id"], at=utc_now(), project=project, command=COMMAND)
         inbound = Inbound(ref, event, Where.CHANNEL, delivery=body.get("trigger_id"))
         outcome = await self.service.receive(inbound, self._outbound(client))
-        if outcome.status is TurnStatus.REFUSED and outcome.replies and not outcome.told:
+        if outcome.replies and not outcome.told:
             # Nothing reached the channel (the bot may not be in it): answer in the ack,
             # which Slack shows to the person whatever the channel.
             await ack(text=blocks.notices_text(outcome.replies))

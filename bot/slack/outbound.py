@@ -123,16 +123,32 @@ class SlackOutbound:
                 keyed = SlackMessage(
                     message.text, message.blocks, message.metadata.keyed(key, part)
                 )
-            sent = await self._call(
-                self.client.chat_postMessage,
-                channel=where.channel,
-                thread_ts=where.thread or None,
-                **keyed.as_kwargs(),
-            )
+            sent = await self._post_message(where, keyed)
             first_ts = first_ts or sent.get("ts")
         if where.thread or only_for is not None or first_ts is None:
             return where
         return where.in_thread(first_ts)
+
+    async def _post_message(self, where: IntakeRef, message: SlackMessage) -> Any:
+        """`chat.postMessage`; a new thread in a public channel the bot is not in joins it first.
+
+        Someone just asked the bot for an intake there, so joining is what they
+        want (with the `channels:join` scope). A reply in an existing thread
+        never joins: the bot was removed from that channel on purpose.
+        """
+        kwargs = {"channel": where.channel, "thread_ts": where.thread or None}
+        try:
+            return await self._call(self.client.chat_postMessage, **kwargs, **message.as_kwargs())
+        except DeliveryRefusedError as refused:
+            if refused.kind is not Refusal.NOT_A_MEMBER or where.thread:
+                raise
+            try:
+                await self._call(self.client.conversations_join, channel=where.channel)
+            except DeliveryError as not_joined:
+                log.info("slack.join_refused", channel=where.channel, error=str(not_joined))
+                raise refused from None
+            log.info("slack.joined", channel=where.channel)
+        return await self._call(self.client.chat_postMessage, **kwargs, **message.as_kwargs())
 
     async def update(self, where: IntakeRef, ts: str, message: SlackMessage) -> None:
         """Replace one posted message (a question after a click shows who chose).

@@ -38,6 +38,7 @@ from testkit.slack_signing import (
     BOT_ID,
     BOT_USER_ID,
     CHANNEL_ID,
+    PRIVATE_CHANNEL_ID,
     TEAM_ID,
     USER_ID,
     app_mention_event,
@@ -813,10 +814,66 @@ async def test_thanks_in_an_intake_thread_gets_no_reply(slack_bot: SlackBot) -> 
     assert intake.answer_count == 0
 
 
+async def test_a_command_in_a_public_channel_the_bot_is_not_in_joins_it_and_starts(
+    slack_bot: SlackBot,
+) -> None:
+    """With the channels:join scope, `/intake` where the bot was never invited just works."""
+    slack_bot.api.keep_out(CHANNEL_ID)
+    answer = await slack_bot.command("Fraud scoring")
+    assert (answer.status, answer.body) == (200, "")
+    calls = [(call.method, call.ok) for call in slack_bot.api.calls()]
+    assert calls[-4:-1] == [
+        ("chat.postMessage", False),  # not_in_channel
+        ("conversations.join", True),
+        ("chat.postMessage", True),  # the root message
+    ]
+    root = slack_bot.api.stored_posts(CHANNEL_ID)
+    assert len(root) == 1
+    assert await stored_intake(slack_bot.settings, root[0]["ts"]) is not None
+
+
+@pytest.mark.parametrize("channel", [CHANNEL_ID, PRIVATE_CHANNEL_ID])
+async def test_a_command_where_the_bot_cannot_join_tells_the_person_to_invite_it(
+    slack_bot: SlackBot, channel: str
+) -> None:
+    """No join scope (public channel) or no joining at all (private): the ack says to invite."""
+    slack_bot.api.join_allowed = channel != CHANNEL_ID
+    slack_bot.api.keep_out(channel)
+    answer = await slack_bot.send(
+        slash_command_body("/intake", "Fraud scoring", channel_id=channel)
+    )
+    assert answer.status == 200
+    assert answer.body.startswith(msg.CANNOT_POST_NOT_A_MEMBER[:20]), answer
+    assert "/invite" in answer.body
+    assert [call.ok for call in slack_bot.api.calls("chat.postMessage")] == [False]
+    assert slack_bot.api.stored_posts(channel) == []
+
+
+async def test_help_where_the_bot_is_not_a_member_is_shown_in_the_commands_answer(
+    slack_bot: SlackBot,
+) -> None:
+    """`/intake help` in a channel the bot is not in: the usage comes back in the ack."""
+    slack_bot.api.keep_out(CHANNEL_ID)
+    answer = await slack_bot.command("help")
+    assert answer.status == 200
+    assert "/intake" in answer.body
+    assert [call.ok for call in slack_bot.api.calls("chat.postEphemeral")] == [False]
+
+
+async def test_help_where_the_bot_is_a_member_is_shown_to_the_person_only(
+    slack_bot: SlackBot,
+) -> None:
+    """`/intake help` in the bot's channel: an ephemeral message, and an empty ack."""
+    answer = await slack_bot.command("help")
+    assert (answer.status, answer.body) == (200, "")
+    (ephemeral,) = slack_bot.api.calls("chat.postEphemeral")
+    assert ephemeral.ok
+    assert "/intake" in ephemeral.body["text"]
+
+
 @pytest.mark.parametrize(
     ("error", "template"),
     [
-        ("not_in_channel", msg.CANNOT_POST_NOT_A_MEMBER),
         ("is_archived", msg.CANNOT_POST_CHANNEL_GONE),
         ("restricted_action", msg.CANNOT_POST_RESTRICTED),
     ],

@@ -1,0 +1,63 @@
+"""The two app manifests ask Slack for what the code handles, and agree with each other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.slack.outbound import COMMAND
+from bot.slack.server import EVENTS_PATH
+
+MANIFESTS = Path(__file__).parents[3] / "deploy" / "slack"
+HTTP, SOCKET = "manifest.yaml", "manifest-socket-mode.yaml"
+# `message` events arrive per kind of conversation, each with its own subscription.
+HANDLED_EVENTS = {"app_mention", "message.channels", "message.groups", "message.im", "message.mpim"}
+# What the Web API calls and the handled events need.
+NEEDED_SCOPES = {
+    "commands",
+    "chat:write",
+    "app_mentions:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+}
+
+
+def manifest(name: str) -> dict[str, Any]:
+    loaded = yaml.safe_load((MANIFESTS / name).read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@pytest.mark.parametrize("name", [HTTP, SOCKET])
+def test_a_manifest_subscribes_to_every_event_and_scope_the_code_uses(name: str) -> None:
+    app = manifest(name)
+    assert set(app["settings"]["event_subscriptions"]["bot_events"]) == HANDLED_EVENTS
+    assert set(app["oauth_config"]["scopes"]["bot"]) >= NEEDED_SCOPES
+    assert [command["command"] for command in app["features"]["slash_commands"]] == [COMMAND]
+    assert app["settings"]["interactivity"]["is_enabled"] is True
+
+
+@pytest.mark.parametrize("name", [HTTP, SOCKET])
+def test_a_manifest_opens_the_messages_tab_so_people_can_write_to_the_bot(name: str) -> None:
+    home = manifest(name)["features"]["app_home"]
+    assert home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is False
+
+
+def test_the_two_manifests_differ_only_in_how_slack_reaches_the_app() -> None:
+    http, socket = manifest(HTTP), manifest(SOCKET)
+    assert http["oauth_config"] == socket["oauth_config"]
+    assert http["settings"]["socket_mode_enabled"] is False
+    assert socket["settings"]["socket_mode_enabled"] is True
+    urls = [
+        http["settings"]["event_subscriptions"]["request_url"],
+        http["settings"]["interactivity"]["request_url"],
+        *(command["url"] for command in http["features"]["slash_commands"]),
+    ]
+    assert all(url.startswith("https://") and url.endswith(EVENTS_PATH) for url in urls)
+    assert "request_url" not in socket["settings"]["event_subscriptions"]
