@@ -24,7 +24,7 @@ from bot.plain_text import render_replies
 from bot.ports import Inbound, IntakeRef, Where
 from bot.runtime import open_runtime
 from bot.service import IntakeService, utc_now
-from bot.settings import Settings
+from bot.settings import load_settings
 from bot.state.outbox import OutboxStore
 from conversations.events import Event, Start, Text
 from conversations.intake import IntakeStatus
@@ -125,7 +125,7 @@ async def _next_line(user: str, source: TextIO, out: TextIO, *, interactive: boo
 
 def run_console(*, project: str, user: str | None) -> int:
     """Entry point of `intake-bot console`."""
-    settings = Settings()
+    settings = load_settings()
     # The terminal is the conversation: only warnings go to stderr unless LOG_LEVEL asks for more.
     level = settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
     configure_logging(level, settings.log_format)

@@ -44,7 +44,7 @@ from bot.health import Credentials, Readiness, add_health_routes
 from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
 from bot.runtime import open_runtime
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.slack.app import build_app
 from bot.slack.outbound import SlackOutbound
 from bot.slack.screening import MAX_BODY_BYTES, screen
@@ -217,7 +217,10 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
                 else SignatureVerifier(secret.get_secret_value())
             )
             web_app = make_web_app(bolt, readiness, verifier=verifier, events=not socket_mode)
-            runner = web.AppRunner(web_app)
+            # aiohttp's keep-alive timer runs from the moment a connection opens until a
+            # whole request has arrived, so it also closes clients that never finish their
+            # headers (and idle keep-alive connections, after the load balancer's own timeout).
+            runner = web.AppRunner(web_app, keepalive_timeout=settings.http_idle_timeout_seconds)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
             await site.start()
@@ -256,7 +259,7 @@ async def _serve_forever(settings: Settings, host: str, port: int) -> None:
 
 def run_slack(*, host: str, port: int) -> int:
     """Entry point of `intake-bot slack`."""
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     try:
         uvloop.run(_serve_forever(settings, host, port))

@@ -755,6 +755,25 @@ async def test_an_oversized_body_gets_413(slack_bot: SlackBot) -> None:
         assert answer.status == 413
 
 
+async def test_a_client_that_never_finishes_its_headers_is_cut_off(
+    slack_api: SlackWebApiStandIn, slack_settings: Settings
+) -> None:
+    """Half a request line and no more: the server closes the connection after the idle timeout."""
+    settings = slack_settings.model_copy(update={"http_idle_timeout_seconds": 0.5})
+    async with running_bot(settings, slack_api) as bot:
+        reader, writer = await asyncio.open_connection("127.0.0.1", bot.port)
+        try:
+            writer.write(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slack-")
+            await writer.drain()
+            # The server closes the connection (EOF) without answering; a server that
+            # waited for the rest of the headers would trip this test's own 10 s deadline.
+            async with asyncio.timeout(10):
+                assert await reader.read() == b""
+        finally:
+            writer.close()
+        assert (await bot.get("/healthz"))[0] == 200  # and it serves everyone else
+
+
 async def test_a_non_numeric_timestamp_header_gets_a_4xx(slack_bot: SlackBot) -> None:
     """A request whose timestamp header is not a number is refused as unauthenticated, not a 500."""
     body = event_callback_body(message_event("hello"))
