@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from conversations import messages as msg
 from conversations.markup import strip
 from conversations.people import Owner, Person
-from conversations.replies import Notice, QuestionReply, Reask, Reply, SummaryReply
+from conversations.replies import Clarify, Notice, QuestionReply, Reask, Reply, SummaryReply
 from conversations.strategies import ReportCard
 from conversations.summary import Summary
 
@@ -54,6 +54,12 @@ def render_reask(reask: Reask) -> str:
     return f'"{reask.quoted[:200]}": ' + strip(
         msg.REASK.format(problem=reask.problem, expected=reask.expected, example=reask.example)
     )
+
+
+def render_clarify(clarify: Clarify) -> str:
+    """Quote the answer, ask for the missing part, and list what may be typed."""
+    options = " | ".join(option.label for option in clarify.options)
+    return f'"{clarify.quoted[:200]}": {strip(clarify.ask)}\n  {msg.LABEL_CHOICES}: {options}'
 
 
 def report_card_line(card: ReportCard) -> str:
@@ -143,6 +149,8 @@ def render_reply(reply: Reply, mention: Mentioner = by_label) -> str:
         return render_question(reply)
     if isinstance(reply, Reask):
         return render_reask(reply)
+    if isinstance(reply, Clarify):
+        return render_clarify(reply)
     if isinstance(reply, SummaryReply):
         return render_summary(reply.summary, mention)
     raise TypeError(f"unknown reply {type(reply).__name__}")

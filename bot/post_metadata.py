@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from bot.ports import IntakeRef
-from conversations.replies import QuestionReply, Reply, SummaryReply
+from conversations.replies import Clarify, QuestionReply, Reply, SummaryReply
 
 QUESTION_EVENT = "intake_question"
 SUMMARY_EVENT = "intake_summary"
@@ -61,6 +61,15 @@ def metadata_for(reply: Reply, ref: IntakeRef) -> PostMetadata | None:
                 "intake": intake_id(ref),
                 "number": reply.number,
                 "total": reply.total,
+            },
+        )
+    if isinstance(reply, Clarify):
+        return PostMetadata(
+            event_type=QUESTION_EVENT,
+            event_payload={
+                "question_id": reply.question_id,
+                "intake": intake_id(ref),
+                "clarifying": True,
             },
         )
     if isinstance(reply, SummaryReply):

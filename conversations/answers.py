@@ -24,6 +24,7 @@ from conversations.values import (
     ParseError,
     Sla,
     Stakeholders,
+    Unclear,
     Value,
     Volume,
 )
@@ -93,6 +94,26 @@ def _expected(question_id: str) -> ParseError:
     return ParseError(problem="", expected=QUESTIONS[question_id].prompt, example="")
 
 
+def _field_problem(field: str, given: str, refused: ParseError) -> FieldProblem:
+    """A refused answer as a field problem; one understood in part says what would finish it."""
+    if isinstance(refused, Unclear) and refused.options:
+        answers = [option.answer for option in refused.options]
+        return FieldProblem(
+            field=field,
+            value=given[:80],
+            problem=refused.ask,
+            expected=" or ".join(repr(answer) for answer in answers),
+            example=answers[0],
+        )
+    return FieldProblem(
+        field=field,
+        value=given[:80],
+        problem=refused.problem,
+        expected=refused.expected,
+        example=refused.example,
+    )
+
+
 def read_answers(
     raw: Mapping[str, object], *, required: tuple[str, ...] = DECISION_INPUTS
 ) -> Answers | list[FieldProblem]:
@@ -125,15 +146,7 @@ def read_answers(
             continue
         parsed = parse_answer(key, given)
         if isinstance(parsed, ParseError):
-            problems.append(
-                FieldProblem(
-                    field=key,
-                    value=given[:80],
-                    problem=parsed.problem,
-                    expected=parsed.expected,
-                    example=parsed.example,
-                )
-            )
+            problems.append(_field_problem(key, given, parsed))
         else:
             values[key] = parsed
     for key in required:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from conversations import messages as msg
 from conversations.answers import Answers
 from conversations.frozen import Frozen
+from conversations.readings import daily_volume
 from conversations.strategies import STRATEGIES, ReportCard, Strategy, StrategyId, simplicity_key
 from conversations.values import (
     HIGH_BAND_LIMIT_GB,
@@ -138,7 +139,7 @@ _COLUMNS: tuple[_Column, ...] = (
         cells=lambda s: s.volume,
         actual=lambda a: a.volume.band.value if a.volume else None,
         shown=lambda a: msg.VOLUME_SHOWN.format(
-            gb=a.volume.gb_per_day if a.volume else 0.0,
+            volume=daily_volume(a.volume.gb_per_day if a.volume else 0.0),
             band=a.volume.band.value if a.volume else "",
         ),
         closeness=lambda s, actual: _scale(VOLUME_ORDER, s.volume or frozenset(), actual),

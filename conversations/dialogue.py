@@ -23,6 +23,7 @@ from conversations.intake import (
     DialogueState,
     Intake,
     IntakeStatus,
+    Pending,
     Place,
     conflicting,
     next_question,
@@ -34,8 +35,10 @@ from conversations.intake import (
 from conversations.parsing import MAX_ANSWER_CHARS
 from conversations.people import Owner, Person, owner_id
 from conversations.questions import CATALOG, QUESTIONS, Question, find_question, question_number
+from conversations.readings import reading
 from conversations.replies import (
     ChoiceButton,
+    Clarify,
     Joined,
     Notice,
     Param,
@@ -46,7 +49,7 @@ from conversations.replies import (
     Tone,
 )
 from conversations.summary import baseline_of
-from conversations.values import ParseError
+from conversations.values import ParseError, Unclear, Value
 
 Step = tuple[DialogueState, list[Reply]]
 MAX_PROJECT_CHARS = 150
@@ -186,8 +189,33 @@ def _text(state: DialogueState, event: Text) -> Step:
     )
     if place.current is None:
         return state.model_copy(update={"place": place}), [*greeting, _notice(msg.ALL_ANSWERED)]
-    new_state, replies = _answer(intake, place, place.current, event.text, event.at)
+    text = event.text
+    if place.pending is not None and place.pending.question_id == place.current:
+        text = _completed(place.pending, text)
+    new_state, replies = _answer(intake, place, place.current, text, event.at)
     return new_state, greeting + replies
+
+
+def _completed(pending: Pending, text: str) -> str:
+    """The answer a reply to a clarifying question gives.
+
+    One of the offered options ("per week") gives that option's whole answer.
+    A reply with a figure of its own that reads alone ("40 GB a day") is a new
+    answer. Otherwise the reply is the missing part, added to what was
+    understood ("200 GB" + "weekly"; "500" + "an hour", which alone would
+    read as one call an hour). What finishes nothing is read on its own.
+    """
+    typed = " ".join(text.split()).lower()
+    for label, answer in pending.options:
+        if typed == label.lower():
+            return answer
+    alone = isinstance(parse_answer(pending.question_id, text), Value)
+    if alone and any(character.isdigit() for character in text):
+        return text
+    combined = f"{pending.text.strip()} {text.strip()}"
+    if isinstance(parse_answer(pending.question_id, combined), Value):
+        return combined
+    return text
 
 
 _SOCIAL = re.compile(
@@ -231,6 +259,8 @@ def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datet
         full = _notice(msg.TOO_MANY_ANSWERS, Tone.PROBLEM, limit=MAX_ANSWERS)
         return DialogueState(intake=intake, place=place), [full]
     parsed = parse_answer(question_id, text)
+    if isinstance(parsed, Unclear):  # before ParseError: a clarification is a kind of it
+        return _clarify(intake, place, question_id, text, parsed)
     if isinstance(parsed, ParseError):
         reask = Reask(
             question_id=question_id,
@@ -243,20 +273,43 @@ def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datet
         return DialogueState(intake=intake, place=place), [reask]
     record = AnswerRecord(question_id=question_id, text=text.strip(), by=place.user, at=at)
     intake = with_answer(intake, record)
+    if place.pending is not None and place.pending.question_id == question_id:
+        place = place.model_copy(update={"pending": None})
     others = [other.by for other in conflicting(intake, question_id) if other.by != place.user]
-    title = QUESTIONS[question_id].title
-    saved = (
-        _conflict_notice(title, text.strip(), others)
-        if others
-        else _notice(msg.SAVED, Tone.SAVED, question=title, value=text.strip())
+    return _advance(intake, place, question_id, [_saved(question_id, parsed, others)], at)
+
+
+def _clarify(intake: Intake, place: Place, question_id: str, text: str, unclear: Unclear) -> Step:
+    """Ask only for the part of an answer that is missing, and wait for it."""
+    options = tuple((option.label, option.answer) for option in unclear.options)
+    pending = Pending(question_id=question_id, text=text.strip(), options=options)
+    clarify = Clarify(
+        question_id=question_id,
+        quoted=text.strip(),
+        ask=unclear.ask,
+        options=tuple(ChoiceButton(id=answer, label=label) for label, answer in options),
+        to_user=Person(id=place.user),
     )
-    return _advance(intake, place, question_id, [saved], at)
+    return DialogueState(intake=intake, place=place.model_copy(update={"pending": pending})), [
+        clarify
+    ]
 
 
-def _conflict_notice(title: str, value: str, others: list[str]) -> Notice:
-    """ "Saved; these people answered differently", each of them shown as a mention."""
+def _saved(question_id: str, value: Value, others: list[str]) -> Notice:
+    """Say back what the answer was read as, so a misreading is seen (and edited) at once.
+
+    A range or a hedge read the stricter way says so; people who answered
+    differently are named, each as a mention.
+    """
+    title = QUESTIONS[question_id].title
+    understood = reading(value)
+    note = msg.SAVED_NOTE.format(note=value.note.rstrip(".")) if value.note else ""
+    if not others:
+        return _notice(msg.SAVED, Tone.SAVED, question=title, value=understood, note=note)
     people = Joined(items=tuple(Person(id=user) for user in others))
-    return _notice(msg.SAVED_CONFLICT, Tone.SAVED, question=title, value=value, others=people)
+    return _notice(
+        msg.SAVED_CONFLICT, Tone.SAVED, question=title, value=understood, note=note, others=people
+    )
 
 
 def _advance(intake: Intake, place: Place, after: str, replies: list[Reply], at: datetime) -> Step:

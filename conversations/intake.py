@@ -22,7 +22,7 @@ from conversations.frozen import Frozen
 from conversations.people import Owner, owner_id
 from conversations.questions import CATALOG, QUESTIONS
 from conversations.summary import AnswerLine, Baseline, Conflict, Summary, baseline_of
-from conversations.values import ParseError, Value
+from conversations.values import Value
 
 
 class IntakeStatus(StrEnum):
@@ -73,6 +73,17 @@ class Intake(Frozen):
         return value
 
 
+class Pending(Frozen):
+    """An answer understood in part, waiting for the same person to give the missing part.
+
+    `options` are the ways offered to finish it, as (what to type, the whole answer).
+    """
+
+    question_id: str
+    text: str
+    options: tuple[tuple[str, str], ...] = ()
+
+
 class Place(Frozen):
     """One person's position in the dialogue; `history` is what `back` walks.
 
@@ -84,6 +95,7 @@ class Place(Frozen):
     current: str | None
     history: tuple[str, ...] = ()
     intake_started_at: datetime | None = None
+    pending: Pending | None = None
 
     def belongs_to(self, intake: Intake) -> bool:
         """Whether this place was made in `intake` (a place from before this field counts)."""
@@ -181,7 +193,7 @@ def _parsed(record: AnswerRecord) -> Value | None:
     degrade to "unanswered" for that one answer rather than break the thread.
     """
     value = parse_answer(record.question_id, record.text)
-    return None if isinstance(value, ParseError) else value
+    return value if isinstance(value, Value) else None
 
 
 def conflicting(intake: Intake, question_id: str) -> list[AnswerRecord]:

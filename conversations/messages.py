@@ -52,6 +52,98 @@ MODEL_EXPECTED = (
 )
 MODEL_EXAMPLE = "xgboost, about $300 to train"
 
+NEGATIVE_NUMBER = "That number is below zero, which no amount, rate or time can be."
+LOOKS_LIKE_VOLUME = "That looks like a data volume; this question asks {wants}."
+WANTS_CHURN = "how often the data changes, e.g. nightly or every 15 minutes"
+WANTS_DECAY = "how often the model must be retrained, e.g. every 30 days"
+WANTS_FREQUENCY = "how often the model is called, e.g. 50k calls an hour"
+WANTS_SLA = "how fast a prediction must come back, e.g. under 50 ms"
+LOOKS_LIKE_CALL_RATE = (
+    "That looks like a call rate; this question asks how much data arrives, e.g. 40 GB a day, "
+    "or 1000 requests a second at 1 KB each."
+)
+VOLUME_ONLY_STORED = (
+    "That looks like the data already stored; I need how much arrives per day, week or month."
+)
+STAKEHOLDERS_NOBODY = "That answer names no person or team."
+
+# --- clarifying questions: an answer understood in part, and the missing part's options ----
+# Each option label is the missing part as a person would type it after their answer.
+
+ASK_VOLUME_PERIOD = "{size} per day, per week or per month?"
+OPTIONS_VOLUME_PERIOD = ("per day", "per week", "per month")
+ASK_TWO_WAYS = {
+    "biweekly": "Every two weeks or twice a week?",
+    "bimonthly": "Every two months or twice a month?",
+    "biannually": "Every two years or twice a year?",
+}
+OPTIONS_TWO_WAYS = {
+    "biweekly": ("every two weeks", "twice a week"),
+    "bimonthly": ("every two months", "twice a month"),
+    "biannually": ("every two years", "twice a year"),
+}
+ASK_CHURN_SCHEDULE = "Is that a schedule, or rare and irregular?"
+OPTIONS_CHURN_SCHEDULE = ("on a schedule", "irregularly")
+ASK_FREQUENCY_PERIOD = "{count} calls per second, per minute, per hour or per day?"
+OPTIONS_FREQUENCY_PERIOD = ("per second", "per minute", "per hour", "per day")
+ASK_SLA_UNIT = "{number} milliseconds, seconds or minutes?"
+OPTIONS_SLA_UNIT = ("ms", "seconds", "minutes")
+ASK_SLA_SOON = "How soon is that: under a second, within minutes, or by the next day?"
+OPTIONS_SLA_SOON = ("under a second", "within minutes", "by the next day")
+ASK_SLA_NEAR = "How near real-time: within a few seconds, within a minute, or within 15 minutes?"
+OPTIONS_SLA_NEAR = ("within a few seconds", "within a minute", "within 15 minutes")
+ASK_CUSTOMER_INTERNAL = "Internal high-throughput services, or a private, low-traffic system?"
+OPTIONS_CUSTOMER_INTERNAL = ("high-throughput services", "private, low traffic")
+
+# --- notes: how a range or an approximation was read (docs/reading-answers.md) -------------
+
+NOTE_RANGE = "{phrase}: planning for {reading}"
+NOTE_APPROXIMATE = '"{phrase}" read as {reading}'
+NOTE_LARGEST = "{count} figures given: planning for the largest, {reading}"
+
+# --- readings: what was understood, said back when an answer is saved ---------------------
+
+READING_ABOUT = "about {reading}"
+NUMBER_MILLIONS = "{number} million"
+NUMBER_BILLIONS = "{number} billion"
+READING_PER_DAY = "{size} a day"
+READING_VOLUME = "{volume} ({band})"
+READING_CHURN = {
+    "never": "never changes",
+    "low": "changes rarely, with no schedule",
+    "cadence": "changes on a schedule",
+    "constant": "changes constantly",
+}
+READING_EVERY = "every {period}"
+READING_SCHEDULE = "{period} (a schedule)"
+READING_CHURN_CONSTANT = "changes constantly ({period})"
+READING_NO_RETRAIN = "no retraining needed"
+READING_RETRAIN = "{interval} between retrains"
+READING_RATE = "{count} {noun} {period}"
+READING_CALL = "call"
+READING_CALLS = "calls"
+READING_RATE_PERIODS = {
+    "second": "a second",
+    "minute": "a minute",
+    "hour": "an hour",
+    "day": "a day",
+    "week": "a week",
+    "month": "a month",
+}
+READING_STATEFUL = "stateful"
+READING_STATEFUL_DETAILS = "stateful: {details}"
+READING_STATELESS = "stateless: no configuration state"
+READING_NO_SLA = "no SLA"
+READING_SLA = "{time}, {realtime}"
+READING_REALTIME = {"yes": "real-time", "maybe": "near real-time", "no": "not real-time"}
+READING_MODEL_FAMILY = {
+    "simple": "a simple model",
+    "deep": "deep learning",
+    "unknown": "model not decided yet",
+}
+READING_COST = "${cost} to train"
+READING_MODEL_COST = "{family}, {cost}"
+
 # --- dialogue replies ---------------------------------------------------------------------
 
 INTAKE_STARTED = "Intake for **{project}** started by {user}. Reply in this thread to answer."
@@ -67,10 +159,13 @@ INTAKE_CANCELLED = "The intake for **{project}** was cancelled by {user}."
 INTAKE_IS_CANCELLED = "This intake was cancelled. Start a new one with `start <project name>`."
 CANCEL_NOT_ALLOWED = "Only {allowed} can cancel this intake."
 OWNER_NOT_ALLOWED = "Only {allowed} can name the project owner."
-SAVED = "Saved {question}: {value}."
+# {value} is the answer as read ("about 14 days between retrains"), so a misreading shows at once.
+SAVED = "Saved {question}: {value}.{note}"
 SAVED_CONFLICT = (
-    "Saved {question}: {value}. {others} answered differently; the summary will show both."
+    "Saved {question}: {value}.{note} {others} answered differently; the summary will show both."
 )
+# How a range or a hedge was read, after the saved value.
+SAVED_NOTE = " {note}."
 SKIPPED = "Skipped {question}."
 CANNOT_SKIP = "{question} is one of the required questions, so it can't be skipped."
 NOTHING_TO_GO_BACK_TO = "You're at the first question; there is nothing to go back to."
@@ -158,7 +253,7 @@ VOLUME_BANDS = {
     "high": "high (25-750 GB a day)",
     "massive": "massive (over 750 GB a day)",
 }
-VOLUME_SHOWN = "{gb:,.3g} GB a day ({band})"
+VOLUME_SHOWN = "{volume} ({band})"
 CHURN_NAMES = {
     "never": "never changes",
     "low": "changes rarely",
@@ -218,7 +313,7 @@ COMPUTE_BANDS: tuple[tuple[float, str, str, str], ...] = (
 # --- complexity risks ---------------------------------------------------------------------
 
 RISK_DISTRIBUTED = (
-    "The plan involves {tool}, but {gb:,.3g} GB a day does not call for distributed systems: "
+    "The plan involves {tool}, but {volume} does not call for distributed systems: "
     "they are a pain to run, and unless volume dictates it, stay away from them."
 )
 RISK_DISTRIBUTED_ACTION = "Start smaller on one server, measure a baseline, and scale up when the server no longer suffices."
@@ -242,12 +337,12 @@ RISK_STREAM_STATE_ACTION = (
     "Move configuration out of the event path (enrich upstream), or reconsider the strategy."
 )
 RISK_DATABASE_VOLUME = (
-    "Database integration scores 1 for scalability; at {gb:,.3g} GB a day it will strain the "
+    "Database integration scores 1 for scalability; at {volume} it will strain the "
     "database it lives in. It suits small, out-of-the-way systems."
 )
 RISK_DATABASE_VOLUME_ACTION = "Consider batch or a REST API in front of the database instead."
 RISK_REST_MASSIVE = (
-    "A REST API scores 4 for scalability; {gb:,.3g} GB a day through request/response calls "
+    "A REST API scores 4 for scalability; {volume} through request/response calls "
     "needs heavy autoscaling."
 )
 RISK_REST_MASSIVE_ACTION = "Consider an event stream or batch for the bulk, and an API for lookups."
@@ -258,7 +353,7 @@ RISK_COLD_START_ACTION = (
     "Keep functions warm (provisioned concurrency) or use a small always-on API."
 )
 RISK_RETRAIN = (
-    "Retraining every {every:,.3g} days is more often than a {label} pipeline "
+    "Retraining every {every} days is more often than a {label} pipeline "
     "(MLOps score {mlops}) comfortably supports (about every {floor:,.0f} days or longer)."
 )
 RISK_RETRAIN_ACTION = "Automate retraining and deployment before launch, or pick a strategy with a stronger MLOps score."

@@ -114,6 +114,22 @@ class Reask(Frozen):
     to_user: Person
 
 
+class Clarify(Frozen):
+    """An answer understood in part: ask only for what is missing, with the few ways to finish it.
+
+    Each option's `id` is the whole answer it stands for ("200 GB per week"),
+    so a click on it is an answer like any other, and its `label` is the
+    missing part ("per week"), which is also what a person may type instead.
+    """
+
+    kind: Literal["clarify"] = "clarify"
+    question_id: str
+    quoted: str
+    ask: str
+    options: tuple[ChoiceButton, ...]
+    to_user: Person
+
+
 class SummaryReply(Frozen):
     """The summary card."""
 
@@ -121,4 +137,4 @@ class SummaryReply(Frozen):
     summary: Summary
 
 
-Reply = Notice | QuestionReply | Reask | SummaryReply
+Reply = Notice | QuestionReply | Reask | Clarify | SummaryReply

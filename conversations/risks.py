@@ -18,6 +18,7 @@ from conversations.answers import Answers
 from conversations.decision import Recommendation
 from conversations.frozen import Frozen
 from conversations.people import Owner
+from conversations.readings import daily_volume, number
 from conversations.strategies import STRATEGY_BY_ID, StrategyId
 from conversations.values import ModelFamily, RealTime, VolumeBand
 
@@ -82,7 +83,9 @@ def distributed_without_volume(plan: Plan) -> Risk | None:
     return Risk(
         id="distributed_compute_unneeded",
         severity=Severity.HIGH,
-        message=msg.RISK_DISTRIBUTED.format(tool=tool, gb=plan.answers.volume.gb_per_day),
+        message=msg.RISK_DISTRIBUTED.format(
+            tool=tool, volume=daily_volume(plan.answers.volume.gb_per_day)
+        ),
         action=msg.RISK_DISTRIBUTED_ACTION,
     )
 
@@ -152,7 +155,9 @@ def database_at_volume(plan: Plan) -> Risk | None:
     return Risk(
         id="database_at_volume",
         severity=Severity.MEDIUM if band is VolumeBand.MODERATE else Severity.HIGH,
-        message=msg.RISK_DATABASE_VOLUME.format(gb=plan.answers.volume.gb_per_day),
+        message=msg.RISK_DATABASE_VOLUME.format(
+            volume=daily_volume(plan.answers.volume.gb_per_day)
+        ),
         action=msg.RISK_DATABASE_VOLUME_ACTION,
     )
 
@@ -166,7 +171,7 @@ def rest_at_massive_volume(plan: Plan) -> Risk | None:
     return Risk(
         id="rest_api_massive_volume",
         severity=Severity.HIGH,
-        message=msg.RISK_REST_MASSIVE.format(gb=plan.answers.volume.gb_per_day),
+        message=msg.RISK_REST_MASSIVE.format(volume=daily_volume(plan.answers.volume.gb_per_day)),
         action=msg.RISK_REST_MASSIVE_ACTION,
     )
 
@@ -207,7 +212,7 @@ def retraining_outpaces_pipeline(plan: Plan) -> Risk | None:
         id="retraining_outpaces_mlops",
         severity=Severity.HIGH if every < floor / 2 else Severity.MEDIUM,
         message=msg.RISK_RETRAIN.format(
-            every=every, label=plan.rec.label, mlops=mlops, floor=floor
+            every=number(every), label=plan.rec.label, mlops=mlops, floor=floor
         ),
         action=msg.RISK_RETRAIN_ACTION,
     )

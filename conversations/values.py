@@ -15,16 +15,24 @@ from pydantic import Field
 
 from conversations.frozen import Frozen
 
+_WORDING = {"text", "note"}
+
 
 class Value(Frozen):
-    """Base of every parsed answer: frozen, and compared without the raw text."""
+    """Base of every parsed answer: frozen, and compared without the raw text or the note."""
 
     text: str = Field(default="", exclude=False, repr=False)
+    note: str = Field(default="", repr=False)
+    """How a range or a hedge was read ("10-20 GB a day: planning for 20 GB"); empty if plain.
+
+    The bot says it back with the confirmation, so a person can correct a reading they did not
+    mean; it is wording, not the answer, so two answers that read the same still agree.
+    """
 
     def same_as(self, other: Value) -> bool:
         """Two answers agree when everything but the wording is equal."""
-        return type(self) is type(other) and self.model_dump(exclude={"text"}) == other.model_dump(
-            exclude={"text"}
+        return type(self) is type(other) and self.model_dump(exclude=_WORDING) == other.model_dump(
+            exclude=_WORDING
         )
 
 
@@ -179,3 +187,28 @@ class ParseError(Frozen):
     problem: str
     expected: str
     example: str
+
+
+class Option(Frozen):
+    """One way to finish an answer that was understood in part.
+
+    `label` is the missing part as a person would type it ("per week"); `answer` is the whole
+    answer it stands for ("200 GB per week"), which the same parser reads on its own. The
+    original text, a space and the label read the same as `answer`, so a typed follow-up
+    works as well as a button.
+    """
+
+    label: str
+    answer: str
+
+
+class Unclear(ParseError):  # noqa: N818 - a value like ParseError, not an exception
+    """An answer understood in part, with the few ways to finish it: ask, don't refuse.
+
+    It is a `ParseError` whose `ask` and `options` say more: code that knows only refusals
+    re-asks with `problem`, `expected` and `example` as before, and code that knows this
+    class asks `ask` and offers `options` (so check for `Unclear` before `ParseError`).
+    """
+
+    ask: str
+    options: tuple[Option, ...]

@@ -1360,72 +1360,7 @@ class ThreadedSlackWebApiStandIn:
 
     def keep_out(self, channel: str) -> None:
         """The bot is not a member of ``channel``: posts there answer ``not_in_channel``."""
-        with self._lock:
-            self._outside.add(channel)
-
-    # -- Socket Mode ---------------------------------------------------------------
-
-    @property
-    def connected_sockets(self) -> int:
-        """How many Socket Mode connections are open now (counted from the app's first ping)."""
-        return len(self._sockets)
-
-    async def wait_for_socket(self, timeout: float = _DEFAULT_WAIT_SECONDS) -> None:  # noqa: ASYNC109 - a deadline per call reads best in tests
-        """Wait until an app holds a Socket Mode connection."""
-        await self._wait_until(
-            lambda: bool(self._sockets), timeout, lambda: f"no Socket Mode connection in {timeout}s"
-        )
-
-    async def send_envelope(
-        self, kind: str, payload: dict[str, Any], *, accepts_response_payload: bool = False
-    ) -> str:
-        """Push one request (``events_api``, ``slash_commands``, ``interactive``) to the app."""
-        if not self._sockets:
-            raise RuntimeError("no app is connected over Socket Mode")
-        self._envelopes += 1
-        envelope_id = f"envelope-{self._envelopes:06d}"
-        envelope = {
-            "envelope_id": envelope_id,
-            "type": kind,
-            "payload": payload,
-            "accepts_response_payload": accepts_response_payload,
-            "retry_attempt": 0,
-            "retry_reason": "",
-        }
-        await next(iter(self._sockets)).send_json(envelope)
-        return envelope_id
-
-    async def wait_for_ack(
-        self,
-        envelope_id: str,
-        timeout: float = _DEFAULT_WAIT_SECONDS,  # noqa: ASYNC109 - a deadline per call reads best in tests
-    ) -> dict[str, Any]:
-        """Wait for the app's acknowledgement of one envelope, and return it."""
-
-        def acked() -> dict[str, Any] | None:
-            with self._lock:
-                return next(
-                    (a for a in self._socket_acks if a.get("envelope_id") == envelope_id), None
-                )
-
-        await self._wait_until(
-            lambda: acked() is not None,
-            timeout,
-            lambda: f"no acknowledgement of {envelope_id} in {timeout}s",
-        )
-        ack = acked()
-        assert ack is not None
-        return ack
-
-    async def drop_sockets(self, *, refuse_new: bool = False) -> None:
-        """Close every Socket Mode connection, as Slack does when it moves an app elsewhere."""
-        self._sockets_refused = refuse_new
-        for socket in list(self._sockets):
-            await socket.close()
-
-    def accept_sockets(self) -> None:
-        """Let Socket Mode connections in again after ``drop_sockets(refuse_new=True)``."""
-        self._sockets_refused = False
+        self.standin.keep_out(channel)
 
     def set_response(self, method: str, answer: Answer | Responder) -> None:
         """Answer every later call to ``method`` with ``answer`` (or ``answer(body)``)."""

@@ -18,6 +18,8 @@ from bot.ports import IntakeRef
 from bot.post_metadata import PostMetadata, metadata_for, notice_metadata
 from bot.slack.kit import Block, actions, button, context, divider, header, section
 from bot.slack.limits import (
+    ACTIONS_ELEMENTS_MAX,
+    BUTTON_VALUE_MAX,
     MAX_BLOCKS_PER_MESSAGE,
     MESSAGE_TEXT_RECOMMENDED_MAX,
     escape_mrkdwn,
@@ -27,7 +29,14 @@ from conversations import messages as msg
 from conversations.markup import convert
 from conversations.people import Owner, Person
 from conversations.questions import QUESTIONS, question_number
-from conversations.replies import Notice, QuestionReply, Reask, Reply, SummaryReply
+from conversations.replies import (
+    Clarify,
+    Notice,
+    QuestionReply,
+    Reask,
+    Reply,
+    SummaryReply,
+)
 from conversations.risks import Severity
 from conversations.summary import Summary
 
@@ -144,6 +153,26 @@ def reask_text(reask: Reask) -> str:
     return f"{mention(reask.to_user)} > {quoted}\n" + mrkdwn(
         msg.REASK.format(problem=reask.problem, expected=reask.expected, example=reask.example)
     )
+
+
+def clarify_message(
+    clarify: Clarify, preface: list[str], metadata: PostMetadata | None = None
+) -> SlackMessage:
+    """Quote the answer and ask for its missing part, with a button for each way to finish it."""
+    quoted = escape_mrkdwn(truncate(clarify.quoted, 200))
+    text = f"{mention(clarify.to_user)} > {quoted}\n{mrkdwn(clarify.ask)}"
+    blocks: list[Block] = [context(line) for line in preface]
+    blocks.append(section(text))
+    # Action ids must differ within the block; the value carries the whole answer, and an
+    # answer too long for a button's value is left to be typed (cutting it would change it).
+    buttons = [
+        button(option.label, f"{CHOICE_ACTION_PREFIX}{SEPARATOR}option-{number}", value)
+        for number, option in enumerate(clarify.options[:ACTIONS_ELEMENTS_MAX], start=1)
+        if len(value := encode_choice(clarify.question_id, option.id)) <= BUTTON_VALUE_MAX
+    ]
+    if buttons:
+        blocks.append(actions(f"{CHOICE_ACTION_PREFIX}{SEPARATOR}{clarify.question_id}", buttons))
+    return SlackMessage(text="\n".join([*preface, text]), blocks=blocks, metadata=metadata)
 
 
 def text_message(text: str, metadata: PostMetadata | None = None) -> SlackMessage:
@@ -267,6 +296,9 @@ def to_messages(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage]:
             pending.append(reask_text(reply))
         elif isinstance(reply, QuestionReply):
             messages.append(question_message(reply, pending, metadata_for(reply, ref)))
+            pending = []
+        elif isinstance(reply, Clarify):
+            messages.append(clarify_message(reply, pending, metadata_for(reply, ref)))
             pending = []
         elif isinstance(reply, SummaryReply):
             messages.append(summary_message(reply.summary, pending, metadata_for(reply, ref)))

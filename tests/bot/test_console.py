@@ -23,10 +23,13 @@ from bot.state.embedded_redis import EmbeddedRedis
 from bot.state.redis_client import connect
 from bot.state.store import StateStore
 from conversations import messages as msg
+from conversations.answers import parse_answer
 from conversations.intake import IntakeStatus
 from conversations.markup import strip
 from conversations.questions import QUESTIONS
+from conversations.readings import reading
 from conversations.replies import Notice, Tone
+from conversations.values import Value
 from testkit.answers import HAPPY_ANSWERS
 
 INTAKE_BOT = Path(sys.executable).with_name("intake-bot")
@@ -85,7 +88,9 @@ async def test_a_piped_intake_prints_every_question_and_the_summary(
     for number in range(1, len(HAPPY_ANSWERS) + 1):
         assert f"[{number}/{len(HAPPY_ANSWERS)}]" in printed
     for question_id, answer in HAPPY_ANSWERS.items():
-        assert f"Saved {QUESTIONS[question_id].title}: {answer}." in printed
+        parsed = parse_answer(question_id, answer)
+        assert isinstance(parsed, Value)
+        assert f"Saved {QUESTIONS[question_id].title}: {reading(parsed)}." in printed
     assert SUMMARY_TITLE in printed
     assert "Recommended deployment: Web service (REST API)" in printed
     state = await service.load(console_ref(PROJECT), "alice")
@@ -99,7 +104,7 @@ async def test_a_second_run_resumes_at_the_persons_question(service: IntakeServi
     printed = await run(service, lines("nightly"))
     assert printed.startswith(strip(msg.INTAKE_ALREADY_OPEN).format(project=PROJECT))
     assert "[3/9] Data churn" in printed
-    assert "Saved Data churn: nightly." in printed
+    assert "Saved Data churn: every day (a schedule)." in printed
     state = await service.load(console_ref(PROJECT), "alice")
     assert state.intake is not None
     assert [r.text for r in state.intake.answers] == ["40 GB a day", "finance", "nightly"]
@@ -109,7 +114,7 @@ async def test_blank_lines_are_skipped_and_bad_answers_quoted(service: IntakeSer
     """Empty lines are not answers; a bad answer is printed back in quotes with what was wrong."""
     printed = await run(service, lines("", "   ", "lots", "40 GB a day"))
     assert f'"lots": {msg.VOLUME_NO_SIZE}' in printed
-    assert "Saved Data volume: 40 GB a day." in printed
+    assert "Saved Data volume: 40 GB a day (high)." in printed
     state = await service.load(console_ref(PROJECT), "alice")
     assert state.intake is not None
     assert [r.text for r in state.intake.answers] == ["40 GB a day"]
@@ -140,7 +145,7 @@ async def test_an_overlong_line_is_refused_in_the_console(service: IntakeService
     """A 2001-character line gets the length refusal and the session carries on."""
     printed = await run(service, lines("9" * 2001, "40 GB a day"))
     assert "That answer is 2,001 characters long; I take at most 2,000." in printed
-    assert "Saved Data volume: 40 GB a day." in printed
+    assert "Saved Data volume: 40 GB a day (high)." in printed
 
 
 # --- as a separate process -------------------------------------------------------------------------

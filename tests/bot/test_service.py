@@ -33,10 +33,13 @@ from bot.state.outbox import OutboxEntry
 from bot.state.redis_client import connect
 from bot.state.store import DeliveryMark, SaveResult, StateStore, Versioned, Write
 from conversations import messages as msg
+from conversations.answers import parse_answer
 from conversations.events import Choose, Event, Start, Text
 from conversations.intake import AnswerRecord, IntakeStatus
+from conversations.readings import reading
 from conversations.replies import Notice, QuestionReply, SummaryReply, Tone
 from conversations.summary import baseline_of
+from conversations.values import Value
 from testkit.answers import HAPPY_ANSWERS
 from testkit.redis_servers import PrivateRedis, start_private_redis_server, unique_prefix
 
@@ -107,9 +110,11 @@ def saved_texts(outcome: Outcome) -> list[str]:
 async def answer_all(service: IntakeService, ref: IntakeRef, user: str = "alice") -> Outcome:
     """Start an intake and answer every question; the last outcome."""
     outcome = await service.take_turn(ref, start(user))
-    for minute, value in enumerate(HAPPY_ANSWERS.values(), start=1):
+    for minute, (question_id, value) in enumerate(HAPPY_ANSWERS.items(), start=1):
         outcome = await service.take_turn(ref, text(value, user, minute))
-        assert saved_texts(outcome) == [value]
+        parsed = parse_answer(question_id, value)
+        assert isinstance(parsed, Value)
+        assert saved_texts(outcome) == [reading(parsed)]
     return outcome
 
 
@@ -122,7 +127,7 @@ async def test_start_and_answers_are_saved_and_load_back(service: IntakeService)
     assert started.applied
     assert isinstance(started.replies[-1], QuestionReply)
     answered = await service.take_turn(REF, text("40 GB a day"))
-    assert saved_texts(answered) == ["40 GB a day"]
+    assert saved_texts(answered) == ["40 GB a day (high)"]
     state = await service.load(REF, "alice")
     assert state == answered.state
     assert state.intake is not None
@@ -223,7 +228,7 @@ async def test_require_intake_still_handles_threads_that_have_one(service: Intak
     await service.take_turn(REF, start())
     outcome = await service.take_turn(REF, text("40 GB a day"), require_intake=True)
     assert outcome.status is not TurnStatus.IGNORED
-    assert saved_texts(outcome) == ["40 GB a day"]
+    assert saved_texts(outcome) == ["40 GB a day (high)"]
 
 
 # --- expiry ----------------------------------------------------------------------------------
@@ -320,7 +325,7 @@ async def test_a_different_delivery_with_the_same_text_is_applied(service: Intak
     await service.take_turn(REF, text("40 GB a day"), delivery="Ev1")
     await service.take_turn(REF, text("edit 1", minute=2), delivery="Ev2")
     outcome = await service.take_turn(REF, text("40 GB a day", minute=3), delivery="Ev3")
-    assert saved_texts(outcome) == ["40 GB a day"]
+    assert saved_texts(outcome) == ["40 GB a day (high)"]
     state = await service.load(REF, "alice")
     assert state.intake is not None
     assert state.intake.answer_count == 2
@@ -452,7 +457,7 @@ async def test_a_save_that_ran_but_timed_out_counts_once_and_replies(
     store.armed = True
     outcome = await service.take_turn(REF, text("40 GB a day"), delivery=delivery)
     assert outcome.applied
-    assert saved_texts(outcome) == ["40 GB a day"]
+    assert saved_texts(outcome) == ["40 GB a day (high)"]
     state = await service.load(REF, "alice")
     assert state.intake is not None
     assert [(a.question_id, a.text) for a in state.intake.answers] == [("volume", "40 GB a day")]
@@ -518,7 +523,7 @@ async def test_a_lost_race_is_retried_from_fresh_state_and_both_answers_are_kept
     )
     outcome = await make_service(racing).take_turn(REF, text("40 GB a day", minute=2))
     assert racing.saves == 2
-    assert saved_texts(outcome) == ["40 GB a day"]
+    assert saved_texts(outcome) == ["40 GB a day (high)"]
     state = await rival.load(REF, "alice")
     assert state.intake is not None
     assert [(r.question_id, r.by) for r in state.intake.answers] == [

@@ -24,12 +24,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Self
 
 from conversations import messages as msg
+from conversations.answers import parse_answer
 from conversations.dialogue import step
 from conversations.events import Choose, Event, Start, Text
 from conversations.intake import DialogueState, Intake, Place
 from conversations.people import Person
-from conversations.replies import Notice, QuestionReply, Reask, Reply, SummaryReply, Tone
+from conversations.readings import reading
+from conversations.replies import (
+    Clarify,
+    Notice,
+    QuestionReply,
+    Reask,
+    Reply,
+    SummaryReply,
+    Tone,
+)
 from conversations.summary import Summary
+from conversations.values import Value
 
 BASE_TIME = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -51,6 +62,8 @@ def describe(replies: list[Reply]) -> str:
             lines.append(f"question {reply.question_id} to {reply.to_user}")
         elif isinstance(reply, Reask):
             lines.append(f"reask {reply.question_id}: {reply.quoted!r} ({reply.problem})")
+        elif isinstance(reply, Clarify):
+            lines.append(f"clarify {reply.question_id}: {reply.quoted!r} ({reply.ask})")
         else:
             lines.append(f"summary: {reply.summary.assessment.strategy}")
     return "\n  ".join(["replies:", *lines]) if lines else "no replies"
@@ -214,16 +227,21 @@ class Flow:
             and reply.tone is Tone.SAVED
             and reply.template.startswith(_SAVED_TEMPLATES)
         ]
-        self._check(
-            len(saved) == 1 and saved[0].params.get("value") == text.strip(),
-            f"expected one 'Saved' notice for {text!r}",
-        )
+        self._check(len(saved) == 1, f"expected one 'Saved' notice for {text!r}")
         before = self.before.answer_count if self.before is not None else 0
+        newest = self.record.answers[-1]
         self._check(
             self.record.answer_count == before + 1
-            and self.record.answers[-1].text == text.strip()
-            and self.record.answers[-1].by == self.last_user,
+            and newest.text == text.strip()
+            and newest.by == self.last_user,
             f"expected {text!r} by {self.last_user} to be the newest answer on the record",
+        )
+        # The notice says back what the answer was read as, not the words typed.
+        value = parse_answer(newest.question_id, text)
+        assert isinstance(value, Value), value
+        self._check(
+            saved[0].params.get("value") == reading(value),
+            f"expected the 'Saved' notice to read back {reading(value)!r}",
         )
 
     def _expect_question(self, question_id: str) -> None:

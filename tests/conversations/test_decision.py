@@ -464,7 +464,7 @@ def test_reasons_cover_the_columns_the_winning_row_names() -> None:
     ]
     volume = recommendation.reasons[0]
     assert volume.match == "full"
-    assert volume.answer == msg.VOLUME_SHOWN.format(gb=40.0, band="high")
+    assert volume.answer == "40 GB a day (high)"
     assert volume.text == msg.REASON_TEXT["full"].format(
         title="Data volume", answer=volume.answer, needed=volume.needed
     )
@@ -542,11 +542,11 @@ def test_every_problem_in_a_set_of_answers_is_reported_at_once() -> None:
 
 def test_problem_line_names_field_value_expectation_and_example() -> None:
     """A problem prints as one line with the field, the value, what was expected and an example."""
-    problems = read_answers({**EXAMPLE, "sla": "50"})
+    problems = read_answers({**EXAMPLE, "sla": "soon-ish"})
     assert isinstance(problems, list)
     (problem,) = problems
     assert problem.line() == (
-        f"sla '50': {msg.SLA_NO_UNIT} Expected {msg.SLA_EXPECTED}; "
+        f"sla 'soon-ish': {msg.NOT_UNDERSTOOD} Expected {msg.SLA_EXPECTED}; "
         f"for example: {msg.SLA_EXAMPLE!r}."
     )
     assert "\n" not in problem.line()

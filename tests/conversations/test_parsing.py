@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from conversations import messages as msg
 from conversations.answers import parse_answer
 from conversations.parsing import (
+    HIGH_THROUGHPUT_CALLS_PER_SECOND,
     MAX_ANSWER_CHARS,
     MAX_STAKEHOLDERS,
     parse_churn,
@@ -36,10 +38,15 @@ from conversations.values import (
     RealTime,
     Sla,
     Stakeholders,
+    Unclear,
+    Value,
     Volume,
     VolumeBand,
     band_for,
 )
+
+MAX_OPTIONS = 5
+MAX_LABEL_CHARS = 40
 
 DAY_SECONDS = 86_400.0
 
@@ -245,7 +252,7 @@ def test_volume_without_a_usable_size_is_refused(text: str, problem: str) -> Non
         pytest.param("every other day", ChurnKind.CADENCE, 2880.0, id="every-other-day"),
         pytest.param("twice a day", ChurnKind.CADENCE, 720.0, id="twice-a-day"),
         pytest.param("3 times a week", ChurnKind.CADENCE, 3360.0, id="three-times-a-week"),
-        pytest.param("yearly", ChurnKind.LOW, 525_600.0, id="yearly-is-low"),
+        pytest.param("yearly", ChurnKind.CADENCE, 525_600.0, id="yearly-is-a-schedule"),
         pytest.param("every 30 seconds", ChurnKind.CONSTANT, 0.5, id="sub-minute-is-constant"),
         pytest.param("streaming", ChurnKind.CONSTANT, None, id="streaming"),
         pytest.param("continuously", ChurnKind.CONSTANT, None, id="continuously"),
@@ -285,7 +292,9 @@ def test_unreadable_churn_shows_the_classes() -> None:
         pytest.param(
             "never changes, reloaded every day", ChurnKind.CADENCE, 1440.0, id="never-but-reloaded"
         ),
-        pytest.param("static, refreshed yearly", ChurnKind.LOW, 525_600.0, id="static-but-yearly"),
+        pytest.param(
+            "static, refreshed yearly", ChurnKind.CADENCE, 525_600.0, id="static-but-yearly"
+        ),
         pytest.param(
             "real time is not needed, hourly", ChurnKind.CADENCE, 60.0, id="real-time-not-needed"
         ),
@@ -878,3 +887,261 @@ def test_broken_escape_is_refused_with_the_questions_example() -> None:
     assert error.problem == msg.NOT_TEXT
     assert error.expected == msg.SLA_EXPECTED
     assert error.example == msg.SLA_EXAMPLE
+
+
+# --- clarifying questions --------------------------------------------------------------------
+
+
+def _unclear(result: object) -> Unclear:
+    """The clarifying question, failing the test if the text was read or plainly refused."""
+    assert isinstance(result, Unclear), f"not asked about: {result!r}"
+    return result
+
+
+def test_a_size_without_a_period_asks_per_day_week_or_month() -> None:
+    """ "200 GB" is asked about, keeping the refusal a re-ask would show."""
+    unclear = _unclear(parse_volume("200 GB"))
+    assert unclear.ask == msg.ASK_VOLUME_PERIOD.format(size="200 GB")
+    assert [option.label for option in unclear.options] == list(msg.OPTIONS_VOLUME_PERIOD)
+    assert [option.answer for option in unclear.options] == [
+        "200 GB per day",
+        "200 GB per week",
+        "200 GB per month",
+    ]
+    assert (unclear.problem, unclear.expected) == (msg.VOLUME_NO_PERIOD, msg.VOLUME_EXPECTED)
+
+
+def test_a_typed_follow_up_reads_alone_or_after_the_answer() -> None:
+    """ "200 GB per week" and "200 GB" + " " + "per week" read the same, as the dialogue sends them."""
+    alone = _value(parse_volume("200 GB per week"), Volume)
+    followed = _value(parse_volume("200 GB" + " " + "per week"), Volume)
+    assert alone.gb_per_day == pytest.approx(200 / 7)
+    assert followed.same_as(alone)
+
+
+@pytest.mark.parametrize(
+    ("parser", "text", "label", "expected"),
+    [
+        pytest.param(parse_customer, "internal", "high-throughput services",
+                     Customer(kind=CustomerKind.INTERNAL_HIGH_THROUGHPUT), id="internal-busy"),
+        pytest.param(parse_customer, "internal", "private, low traffic",
+                     Customer(kind=CustomerKind.INTERNAL_PRIVATE), id="internal-private"),
+        pytest.param(parse_churn, "biweekly", "every two weeks",
+                     Churn(kind=ChurnKind.CADENCE, period_minutes=14 * 1440.0), id="biweekly-2w"),
+        pytest.param(parse_churn, "biweekly", "twice a week",
+                     Churn(kind=ChurnKind.CADENCE, period_minutes=3.5 * 1440.0), id="biweekly-2x"),
+        pytest.param(parse_decay, "biannually", "every two years",
+                     Decay(retrain_every_days=730.0), id="biannually-2y"),
+        pytest.param(parse_decay, "bi-monthly", "twice a month",
+                     Decay(retrain_every_days=15.0), id="bimonthly-2x"),
+        pytest.param(parse_sla, "asap", "under a second", Sla(seconds=1.0), id="asap-second"),
+        pytest.param(parse_sla, "asap", "within minutes", Sla(seconds=180.0), id="asap-minutes"),
+        pytest.param(parse_sla, "asap", "by the next day", Sla(seconds=DAY_SECONDS),
+                     id="asap-next-day"),
+        pytest.param(parse_sla, "near real-time", "within a minute", Sla(seconds=60.0),
+                     id="near-real-time"),
+        pytest.param(parse_sla, "50", "ms", Sla(seconds=0.05), id="number-without-unit"),
+        pytest.param(parse_frequency, "1000", "per minute",
+                     Frequency(calls_per_second=1000 / 60), id="count-without-period"),
+        pytest.param(parse_churn, "rarely, maybe once a year", "on a schedule",
+                     Churn(kind=ChurnKind.CADENCE, period_minutes=525_600.0), id="rare-schedule"),
+        pytest.param(parse_churn, "rarely, maybe once a year", "irregularly",
+                     Churn(kind=ChurnKind.LOW), id="rare-irregular"),
+    ],
+)  # fmt: skip
+def test_each_option_finishes_the_answer(
+    parser: Callable[[str], object], text: str, label: str, expected: Value
+) -> None:
+    """Picking an option, by button or by typing its label after the answer, gives one reading."""
+    unclear = _unclear(parser(text))
+    assert len(unclear.options) <= MAX_OPTIONS
+    assert all(len(option.label) <= MAX_LABEL_CHARS for option in unclear.options)
+    (option,) = [option for option in unclear.options if option.label == label]
+    by_button = parser(option.answer)
+    by_typing = parser(f"{text} {label}")
+    assert isinstance(by_button, Value)
+    assert isinstance(by_typing, Value)
+    assert by_button.same_as(expected), by_button
+    assert by_typing.same_as(expected), by_typing
+
+
+def test_an_answer_unclear_in_two_ways_is_refused() -> None:
+    """ "rarely, biweekly" would need two questions, so it is re-asked instead."""
+    refused = _error(parse_churn("rarely, biweekly"))
+    assert not isinstance(refused, Unclear)
+
+
+# --- ranges, approximations and several figures ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parser", "text", "figure", "note"),
+    [
+        pytest.param(parse_volume, "10-20 GB a day", 20.0, "10-20 GB a day: planning for 20 GB",
+                     id="volume-larger"),
+        pytest.param(parse_sla, "100-200 ms", 0.1, "100-200 ms: planning for 100 ms",
+                     id="sla-shorter"),
+        pytest.param(parse_decay, "every 2-4 weeks", 14.0, "2-4 weeks: planning for 2 weeks",
+                     id="decay-more-often"),
+        pytest.param(parse_frequency, "between 1k and 2k rps", 2000.0,
+                     "1k-2k rps: planning for 2k rps", id="frequency-more-calls"),
+        pytest.param(parse_sla, "a few seconds", 3.0, '"a few seconds" read as 3 seconds',
+                     id="a-few-is-three"),
+        pytest.param(parse_frequency, "couple hundred requests a day", 200 / DAY_SECONDS,
+                     '"couple hundred requests" read as 200 requests', id="couple-is-two"),
+        pytest.param(parse_volume, "10GB/day but it spikes to 50GB", 50.0,
+                     "2 figures given: planning for the largest, 50 GB a day", id="largest"),
+    ],
+)  # fmt: skip
+def test_ranges_and_hedges_take_the_stricter_reading_and_say_so(
+    parser: Callable[[str], object], text: str, figure: float, note: str
+) -> None:
+    """The stricter end is read (more data, more calls, sooner, more often), with a note."""
+    value = parser(text)
+    assert isinstance(value, Volume | Sla | Decay | Frequency), value
+    shown = {
+        Volume: lambda v: v.gb_per_day,
+        Sla: lambda v: v.seconds,
+        Decay: lambda v: v.retrain_every_days,
+        Frequency: lambda v: v.calls_per_second,
+    }[type(value)](value)
+    assert shown == pytest.approx(figure)
+    assert value.note == note
+
+
+def test_the_note_is_wording_not_the_answer() -> None:
+    """ "10-20 GB a day" and "20 GB a day" agree: the note, like the text, is not compared."""
+    ranged = _value(parse_volume("10-20 GB a day"), Volume)
+    plain = _value(parse_volume("20 GB a day"), Volume)
+    assert ranged.note
+    assert not plain.note
+    assert ranged.same_as(plain)
+
+
+# --- refusals that say why -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parser", "text", "expected"),
+    [
+        pytest.param(parse_volume, "-5 GB per day", msg.VOLUME_EXPECTED, id="volume"),
+        pytest.param(parse_sla, "-100 ms", msg.SLA_EXPECTED, id="sla"),
+        pytest.param(parse_frequency, "-3 calls a day", msg.FREQUENCY_EXPECTED, id="frequency"),
+        pytest.param(parse_decay, "every -2 weeks", msg.DECAY_EXPECTED, id="decay"),
+        pytest.param(parse_model, "xgboost, $-300", msg.MODEL_EXPECTED, id="cost"),
+    ],
+)
+def test_negative_figures_are_refused(
+    parser: Callable[[str], object], text: str, expected: str
+) -> None:
+    """A figure below zero is refused with its own message, not read without its sign."""
+    error = _error(parser(text))
+    assert error.problem == msg.NEGATIVE_NUMBER
+    assert error.expected == expected
+
+
+def test_a_range_dash_is_not_a_minus_sign() -> None:
+    """ "10-20 GB" and "10 - 20 GB" are ranges, not a negative 20."""
+    assert _value(parse_volume("10 - 20 GB a day"), Volume).gb_per_day == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize(
+    ("parser", "wants"),
+    [
+        pytest.param(parse_churn, msg.WANTS_CHURN, id="churn"),
+        pytest.param(parse_decay, msg.WANTS_DECAY, id="decay"),
+        pytest.param(parse_frequency, msg.WANTS_FREQUENCY, id="frequency"),
+        pytest.param(parse_sla, msg.WANTS_SLA, id="sla"),
+    ],
+)
+def test_a_data_volume_given_to_another_question_is_refused_with_a_hint(
+    parser: Callable[[str], object], wants: str
+) -> None:
+    """ "300 GB per day" answers the volume question; elsewhere it is refused, saying what is asked."""
+    error = _error(parser("300 GB per day"))
+    assert error.problem == msg.LOOKS_LIKE_VOLUME.format(wants=wants)
+
+
+def test_a_volume_beside_the_answer_is_left_out_of_it() -> None:
+    """ "300 GB a day, fully replaced every week" answers churn with the week."""
+    churn = _value(parse_churn("300 GB a day, fully replaced every week"), Churn)
+    assert churn.period_minutes == pytest.approx(10_080.0)
+
+
+@pytest.mark.parametrize("text", ["5k rps", "1000 requests per second", "~200 TPS"])
+def test_a_call_rate_given_to_the_volume_question_is_refused_with_a_hint(text: str) -> None:
+    """A rate of calls with no size is not a data volume, and the refusal says so."""
+    assert _error(parse_volume(text)).problem == msg.LOOKS_LIKE_CALL_RATE
+
+
+def test_a_stored_size_alone_is_not_a_volume() -> None:
+    """ "We store 2 TB" says what is kept, not what arrives, and is refused saying so."""
+    assert _error(parse_volume("we store 2 TB")).problem == msg.VOLUME_ONLY_STORED
+
+
+@pytest.mark.parametrize("text", ["idk", "n/a", "N/A", "tbd", "dunno", "nobody", "?"])
+def test_non_answers_are_not_stakeholders(text: str) -> None:
+    """ "idk" or "n/a" names nobody, so it is refused rather than saved as a name."""
+    assert _error(parse_stakeholders(text)).problem == msg.STAKEHOLDERS_NOBODY
+
+
+def test_a_team_called_na_is_kept() -> None:
+    """Only "n/a" is a non-answer: a region team named "NA" is a stakeholder."""
+    assert _value(parse_stakeholders("EMEA, NA, APAC"), Stakeholders).names == (
+        "EMEA",
+        "NA",
+        "APAC",
+    )
+
+
+# --- schedules, high throughput --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        pytest.param("quarterly", 91.0, id="quarterly"),
+        pytest.param("once a year", 365.0, id="once-a-year"),
+        pytest.param("when the quarter closes", 91.0, id="quarter-close"),
+        pytest.param("fortnightly", 14.0, id="fortnightly"),
+        pytest.param("semi-annually", 182.5, id="semi-annually"),
+    ],
+)
+def test_a_stated_period_is_a_schedule_however_long(text: str, days: float) -> None:
+    """Churn with a period is a timed cadence, even a long one; "rarely" stays low."""
+    churn = _value(parse_churn(text), Churn)
+    assert churn.kind is ChurnKind.CADENCE
+    assert churn.period_minutes == pytest.approx(days * 1440)
+    assert _value(parse_churn("rarely"), Churn).kind is ChurnKind.LOW
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        pytest.param("fortnightly", 14.0, id="fortnightly-is-14-days"),
+        pytest.param("semi-annually", 182.5, id="semi-annually-is-half-a-year"),
+    ],
+)
+def test_named_periods_have_their_length(text: str, days: float) -> None:
+    """Fortnightly is 14 days and semi-annually half a year, not a day or a year."""
+    assert _value(parse_decay(text), Decay).retrain_every_days == pytest.approx(days)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        pytest.param("internal services, 1000 rps", CustomerKind.INTERNAL_HIGH_THROUGHPUT,
+                     id="at-the-threshold"),
+        pytest.param("internal services, 999 rps", CustomerKind.INTERNAL_PRIVATE,
+                     id="below-the-threshold"),
+        pytest.param("internal microservices, ~5k rps", CustomerKind.INTERNAL_HIGH_THROUGHPUT,
+                     id="microservices"),
+        pytest.param("partner API, 5k rps", CustomerKind.EXTERNAL, id="external-stays-external"),
+    ],
+)  # fmt: skip
+def test_an_internal_system_is_high_throughput_from_1000_calls_a_second(
+    text: str, kind: CustomerKind
+) -> None:
+    """A call rate decides between internal high throughput and a private system."""
+    assert HIGH_THROUGHPUT_CALLS_PER_SECOND == 1000
+    assert _value(parse_customer(text), Customer).kind is kind

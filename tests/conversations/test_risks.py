@@ -273,7 +273,7 @@ def test_rest_api_at_massive_volume_is_a_risk() -> None:
     assert decide(answers_from(raw)).strategy is StrategyId.REST_API
     risk = fired(rest_at_massive_volume, raw)
     assert risk.severity is Severity.HIGH
-    assert risk.message == msg.RISK_REST_MASSIVE.format(gb=1000.0)
+    assert risk.message == msg.RISK_REST_MASSIVE.format(volume="1 TB a day")
 
 
 @pytest.mark.parametrize(

@@ -291,7 +291,10 @@ def test_reask_quotes_the_answer_escaped_and_says_what_is_expected() -> None:
 
 def test_to_messages_merges_notices_into_the_following_question() -> None:
     """Notices before a question ride along as context lines of that one message."""
-    saved = Notice(template=msg.SAVED, params={"question": "Data volume", "value": "<b>40 GB</b>"})
+    saved = Notice(
+        template=msg.SAVED,
+        params={"question": "Data volume", "value": "<b>40 GB</b>", "note": ""},
+    )
     joined = Notice(template=msg.INTAKE_JOINED, params={"user": Person(id=BOB), "project": "Fraud"})
     [message] = blocks.to_messages([joined, saved, ask("stakeholders", BOB)], REF)
     kwargs = _kwargs(message)
@@ -305,7 +308,10 @@ def test_to_messages_merges_notices_into_the_following_question() -> None:
 
 def test_to_messages_puts_notices_before_a_summary_on_top_of_the_card() -> None:
     """A notice before the summary rides on the card as a context line: one post, not two."""
-    saved = Notice(template=msg.SAVED, params={"question": "Model type", "value": "xgboost"})
+    saved = Notice(
+        template=msg.SAVED,
+        params={"question": "Model type", "value": "xgboost", "note": ""},
+    )
     (card,) = blocks.to_messages([saved, SummaryReply(summary=_summary())], REF)
     kwargs = _kwargs(card)
     assert kwargs["metadata"]["event_type"] == "intake_summary"

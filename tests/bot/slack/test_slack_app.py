@@ -386,19 +386,18 @@ async def test_channel_ping_in_typed_text_is_escaped(slack_bot: SlackBot) -> Non
     sent = posted_blocks_and_text(calls + slack_bot.api.calls("chat.update"))
     assert "<!channel>" not in sent
     assert "&lt;!channel&gt;" in posted_blocks_and_text(calls[:1])  # the project name
-    assert "&lt;!channel&gt; and the fraud team" in sent  # the answer
+    assert "&lt;!channel&gt;, the fraud team" in sent  # the answer, as read back
 
 
 async def test_entities_slack_sends_are_stored_as_typed(slack_bot: SlackBot) -> None:
     """Slack sends a typed `<` as `&lt;`; it is saved as `<` and shown once escaped, not twice."""
     thread = await slack_bot.start_intake("Fraud scoring")
-    for key in ("volume", "stakeholders", "churn", "decay", "frequency", "config"):
-        await slack_bot.reply(thread, ANSWERS[key])
-    posted = await slack_bot.reply(thread, "&lt; 50 ms &amp; steady")
+    await slack_bot.reply(thread, ANSWERS["volume"])
+    posted = await slack_bot.reply(thread, "R&amp;D &lt;core&gt; team")
     intake = await stored_intake(slack_bot.settings, thread)
     assert intake is not None
-    assert intake.answers[-1].text == "< 50 ms & steady"
-    assert "&lt; 50 ms &amp; steady" in posted[0]["text"]
+    assert intake.answers[-1].text == "R&D <core> team"
+    assert "R&amp;D &lt;core&gt; team" in posted[0]["text"]
     assert "&amp;lt;" not in posted_blocks_and_text(slack_bot.api.calls("chat.postMessage"))
 
 
@@ -822,6 +821,29 @@ async def test_metrics_count_an_intake_completed_once(slack_bot: SlackBot) -> No
     samples = await metric_samples(slack_bot)
     assert samples['intake_intakes_total{event="started",platform="slack"}'] == 1
     assert samples['intake_intakes_total{event="completed",platform="slack"}'] == 1
+
+
+async def test_an_answer_understood_in_part_gets_buttons_that_finish_it(
+    slack_bot: SlackBot,
+) -> None:
+    """ "200 GB" asks "per day, week or month?" with buttons; a click saves the whole answer."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    (clarifying,) = await slack_bot.reply(thread, "200 GB")
+    assert metadata_of(clarifying)["event_payload"]["question_id"] == "volume"
+    (buttons,) = [block for block in clarifying["blocks"] if block["type"] == "actions"]
+    labels = [element["text"]["text"] for element in buttons["elements"]]
+    assert labels == ["per day", "per week", "per month"]
+    question = slack_bot.api.calls("chat.postMessage")[-1]
+    await slack_bot.click(question, "200 GB per week", "per week")
+    intake = await stored_intake(slack_bot.settings, thread)
+    assert intake is not None
+    assert [(a.question_id, a.text) for a in intake.answers] == [("volume", "200 GB per week")]
+    saved = slack_bot.api.calls("chat.postMessage")[-1].body
+    assert "about 28.6 GB a day (high)" in saved["text"], saved
+    # The clarifying message now shows who chose what, without its buttons.
+    (update,) = slack_bot.api.calls("chat.update")
+    assert "per week" in update.body["text"] + json.dumps(update.body.get("blocks"))
+    assert all(block["type"] != "actions" for block in update.body["blocks"])
 
 
 async def test_thanks_in_an_intake_thread_gets_no_reply(slack_bot: SlackBot) -> None:
