@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     slack = commands.add_parser("slack", help="run the Slack app")
     slack.add_argument("--port", type=int, default=3000)
     slack.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server in a container listens on all interfaces
+    teams = commands.add_parser("teams", help="run the Microsoft Teams bot")
+    teams.add_argument("--port", type=int, default=3978)
+    teams.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server in a container listens on all interfaces
 
     return parser
 
@@ -114,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.console import run_console
 
         return run_console(project=args.project, user=args.user)
+    if args.command == "teams":
+        from bot.teams.server import run_teams
+
+        return run_teams(host=args.host, port=args.port)
     from bot.slack.server import run_slack
 
     return run_slack(host=args.host, port=args.port)

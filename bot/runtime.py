@@ -7,9 +7,11 @@ singleton, so tests open as many runtimes as they like side by side.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+
+from redis.asyncio import Redis
 
 from bot.delivery import DeliveryPolicy, DeliveryWorker
 from bot.metrics import Metrics
@@ -45,14 +47,18 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, outbound: Outbound | None = None, metrics: Metrics | None = None
+    settings: Settings,
+    outbound: Outbound | Callable[[Redis], Outbound] | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[Runtime]:
     """Connect to Redis (or start the embedded one) and build the service; close both after.
 
-    With `outbound`, a delivery worker posts the outbox through it. On the way
-    out the worker drains for up to `shutdown_grace_seconds`, and what is left
-    stays queued for another replica or the next start. `metrics` is shared
-    with the front end's outbound when it counts too.
+    With `outbound`, a delivery worker posts the outbox through it; a front
+    end whose posting reads Redis too (Teams' conversation addresses) passes a
+    function that makes its outbound from the client. On the way out the
+    worker drains for up to `shutdown_grace_seconds`, and what is left stays
+    queued for another replica or the next start. `metrics` is shared with the
+    front end's outbound when it counts too.
     """
     limits = PoolLimits(
         max_connections=settings.redis_max_connections,
@@ -73,8 +79,9 @@ async def open_runtime(
             metrics=metrics,
         )
         if outbound is not None:
+            posting = outbound(handle.client) if callable(outbound) else outbound
             outbox = OutboxStore(handle.client, settings.key_prefix)
-            worker = DeliveryWorker(outbox, outbound, delivery_policy(settings), metrics=metrics)
+            worker = DeliveryWorker(outbox, posting, delivery_policy(settings), metrics=metrics)
             service.deliveries = worker
             worker.start()
         yield Runtime(

@@ -30,6 +30,13 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
+class MicrosoftAppType(StrEnum):
+    """How the Teams bot's Azure registration signs in: any tenant, or its own only."""
+
+    MULTI_TENANT = "MultiTenant"
+    SINGLE_TENANT = "SingleTenant"
+
+
 class Settings(BaseSettings):
     """Every setting the bot reads; the names are those `.env.example` documents."""
 
@@ -91,6 +98,19 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default=SLACK_API_DEFAULT, validation_alias="SLACK_API_URL")
 
+    # The Teams bot's Azure registration. Single-tenant bots (what Azure creates today) also
+    # need their tenant id.
+    microsoft_app_id: str | None = Field(default=None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(
+        default=None, validation_alias="MICROSOFT_APP_PASSWORD"
+    )
+    microsoft_app_type: MicrosoftAppType = Field(
+        default=MicrosoftAppType.SINGLE_TENANT, validation_alias="MICROSOFT_APP_TYPE"
+    )
+    microsoft_app_tenant_id: str | None = Field(
+        default=None, validation_alias="MICROSOFT_APP_TENANT_ID"
+    )
+
     # Switching request authentication off is for local development only, and explicit.
     insecure_skip_auth: bool = Field(default=False, validation_alias="INTAKE_INSECURE_SKIP_AUTH")
 
@@ -105,6 +125,9 @@ class Settings(BaseSettings):
         "slack_bot_token",
         "slack_signing_secret",
         "slack_app_token",
+        "microsoft_app_id",
+        "microsoft_app_password",
+        "microsoft_app_tenant_id",
         mode="before",
     )
     @classmethod

@@ -411,3 +411,5 @@ LABEL_OPEN_QUESTIONS = "Open questions"
 LABEL_OWNER = "Project owner"
 OWNER_MISSING_HINT = "reply `owner @name`."
 CHOSE = "{user} chose {label}"
+# How a mention reads when the platform never told the bot the person's name.
+UNKNOWN_PERSON = "someone"

@@ -11,6 +11,8 @@ once and pinned by tests. The layout, with ``e()`` the escaping below::
     <prefix>:outbox:{<platform>:<workspace>:<channel>}
     <prefix>:outbox-lease:{<platform>:<workspace>:<channel>}
     <prefix>:delivery:{<platform>:<delivery id>}
+    <prefix>:conversation:{<platform>:<workspace>:<channel>}
+    <prefix>:names:{<platform>:<workspace>}
 
 Why the braces: Redis Cluster hashes only the text between the first ``{`` and
 the next ``}``, so every key of one channel (its intakes, the places in them,
@@ -127,3 +129,17 @@ def delivery_key(platform: str, delivery_id: str, prefix: str) -> str:
 def cluster_slot(key: str) -> int:
     """The Redis Cluster slot of ``key``; the store uses it to refuse cross-slot scripts."""
     return key_slot(key.encode())
+
+
+def conversation_key(platform: str, workspace: str, channel: str, prefix: str) -> str:
+    """Where the platform's address of a channel or chat is kept, for posting there later.
+
+    In the channel's slot, beside its intakes and outbox (Teams keeps its
+    ConversationReference here).
+    """
+    return f"{_checked(prefix)}:conversation:{channel_tag(platform, workspace, channel)}"
+
+
+def names_key(platform: str, workspace: str, prefix: str) -> str:
+    """The display names a platform gave people (user id -> name), to mention them by name."""
+    return f"{_checked(prefix)}:names:{{{_e(platform)}:{_e(workspace)}}}"

@@ -1,0 +1,1 @@
+"""The Microsoft Teams front end: every botbuilder type stays inside this folder."""

@@ -1,0 +1,208 @@
+"""The Teams front end's inbound side: Bot Framework activities -> `IntakeService.receive`.
+
+Translation only. Where an activity was written decides its `IntakeRef` and
+`Where`:
+
+- a channel: the intake lives in the reply chain of the post that started it
+  (`19:...@thread.tacv2;messageid=<root id>`, the root id being the thread).
+  A message that mentions the bot is addressed to it (`Where.DIRECT`: `start
+  <project>` starts an intake in that chain, anything else acts on the
+  chain's intake); a reply that does not mention the bot (the app reads the
+  channel's messages with its resource-specific consent) acts on the chain's
+  intake, and is ignored where there is none (`Where.THREAD`).
+- a personal chat is private, and a group chat is one intake without
+  threads: both `Where.DIRECT`.
+
+The tenant, the conversation and the reply chain are all part of the ref, so
+every key holds them. The activity id is the delivery id: a repeated
+activity counts once. The Bot Framework does not redeliver on a refusal the
+way Slack retries, so every activity is its last try: a turn that could not
+be saved tells the person at once.
+
+Mentions: the bot's own `<at>intake-bot</at>` is removed; anyone else's
+becomes `@Name` in the text with a `Person` in `Text.mentions`, the core's one
+mention form. The names Teams sends are kept (`bot.teams.addresses`) so the
+bot can mention people by name later.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.schema import Activity
+
+from bot.choice_codec import decode_choice
+from bot.ports import Inbound, IntakeRef, Where
+from bot.service import IntakeService, utc_now
+from bot.teams.addresses import PLATFORM, Address, Addresses
+from bot.teams.cards import CHOICE_FIELD, answered_card
+from bot.teams.outbound import TeamsOutbound
+from conversations.events import Choose, Event, Text
+from conversations.people import Person
+
+log = structlog.get_logger(__name__)
+
+CHAIN_MARK = ";messageid="
+_AT = re.compile(r"<at>(?P<name>.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where an activity belongs: the intake's ref, what the words can do, the chat's address."""
+
+    ref: IntakeRef
+    where: Where
+    address: Address
+
+
+def locate(activity: Activity, *, addressed: bool) -> Located | None:
+    """The ref and `Where` of a message; None for one without a conversation."""
+    conversation = activity.conversation
+    channel_data = activity.channel_data or {}
+    tenant = (conversation.tenant_id if conversation else None) or (
+        (channel_data.get("tenant") or {}).get("id") if isinstance(channel_data, dict) else None
+    )
+    if conversation is None or not conversation.id:
+        return None
+    # Teams always names the tenant; the Bot Framework Emulator does not.
+    tenant = tenant or activity.channel_id or "local"
+    kind = conversation.conversation_type or "personal"
+    chat, _, root = conversation.id.partition(CHAIN_MARK)
+    if kind == "channel":
+        thread = root or activity.reply_to_id or activity.id or ""
+        where = Where.DIRECT if addressed else Where.THREAD
+    else:
+        chat, thread, where = conversation.id, "", Where.DIRECT
+    recipient = activity.recipient
+    address = Address(
+        service_url=activity.service_url or "",
+        conversation_id=chat,
+        conversation_type=kind,
+        tenant_id=tenant,
+        bot_id=recipient.id if recipient else "",
+        bot_name=(recipient.name if recipient else "") or "",
+        channel_id=activity.channel_id or "msteams",
+    )
+    return Located(IntakeRef(PLATFORM, tenant, chat, thread), where, address)
+
+
+def read_text(activity: Activity) -> tuple[str, tuple[Person, ...], bool]:
+    """The text as the core reads it, the people mentioned, and whether the bot was.
+
+    Teams writes a mention as `<at>Name</at>` in the text and lists it as an
+    entity with the person's id; the entity is what says who it is.
+    """
+    bot_id = activity.recipient.id if activity.recipient else None
+    mentioned: dict[str, Person] = {}
+    bot_tags: set[str] = set()
+    for entity in activity.entities or []:
+        # botbuilder keeps a mention's fields beside the entity's type, not in its model.
+        data = {"type": entity.type, **(entity.additional_properties or {})}
+        if data.get("type") != "mention":
+            continue
+        who = data.get("mentioned") or {}
+        tag = data.get("text") or ""
+        if who.get("id") == bot_id:
+            bot_tags.add(tag)
+        elif who.get("id"):
+            name = _AT.sub(lambda m: m.group("name"), tag).strip() or who.get("name") or who["id"]
+            mentioned[tag] = Person(id=who["id"], name=name)
+    text = activity.text or ""
+    for tag in bot_tags:
+        text = text.replace(tag, " ")
+    people: list[Person] = []
+    for tag, person in mentioned.items():
+        if tag in text:
+            text = text.replace(tag, f"@{person.label}")
+            people.append(person)
+    # What is left of other markup is Teams' HTML escaping of what was typed.
+    text = html.unescape(_AT.sub(lambda m: m.group("name"), text))
+    return " ".join(text.split()), tuple(people), bool(bot_tags)
+
+
+def names_in(activity: Activity, people: tuple[Person, ...]) -> dict[str, str]:
+    """The display names an activity tells: its sender's and those of the people mentioned."""
+    names = {person.id: person.name for person in people if person.name}
+    sender = activity.from_property
+    if sender is not None and sender.id and sender.name:
+        names[sender.id] = sender.name
+    return names
+
+
+class TurnFailedError(Exception):
+    """The bot failed on an authenticated activity (logged with its trace); the server says 500.
+
+    A distinct type, so the server never mistakes the bot's own failure for
+    botbuilder's authentication errors, which it answers 401.
+    """
+
+
+class IntakeTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no types
+    """Hands each message and card submission to the service, and updates a clicked card."""
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        try:
+            await super().on_turn(turn_context)
+        except Exception as error:
+            log.error("teams.turn_failed", error=type(error).__name__, exc_info=error)
+            raise TurnFailedError(type(error).__name__) from error
+
+    def __init__(
+        self, service: IntakeService, outbound: TeamsOutbound, addresses: Addresses
+    ) -> None:
+        self.service = service
+        self.outbound = outbound
+        self.addresses = addresses
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        sender = activity.from_property
+        if (
+            sender is None
+            or not sender.id
+            or sender.id == (activity.recipient.id if activity.recipient else None)
+        ):
+            return
+        text, people, addressed = read_text(activity)
+        choice = _submitted_choice(activity.value)
+        located = locate(activity, addressed=addressed or choice is not None)
+        if located is None:
+            log.info("teams.unplaced_activity", activity_type=activity.type)
+            return
+        await self.addresses.remember(located.address, names_in(activity, people))
+        event: Event
+        if choice is not None:
+            question_id, value = choice
+            event = Choose(user=sender.id, at=utc_now(), question_id=question_id, value=value)
+        else:
+            event = Text(user=sender.id, at=utc_now(), text=text, mentions=people)
+        inbound = Inbound(located.ref, event, located.where, activity.id, last_try=True)
+        outcome = await self.service.receive(inbound, self.outbound)
+        if (
+            choice is not None
+            and outcome.applied
+            and outcome.answered == choice[0]
+            and activity.reply_to_id
+        ):
+            label = _label(activity.value, choice[1])
+            card = answered_card(choice[0], Person(id=sender.id, name=sender.name), label)
+            await self.outbound.update(outcome.ref or located.ref, activity.reply_to_id, card)
+
+
+def _submitted_choice(value: Any) -> tuple[str, str] | None:
+    """The (question id, value) an Adaptive Card button submitted, if this is one of ours."""
+    if not isinstance(value, dict):
+        return None
+    raw = value.get(CHOICE_FIELD)
+    return decode_choice(raw) if isinstance(raw, str) else None
+
+
+def _label(value: Any, chosen: str) -> str:
+    """What the clicked button said, when the card sent it; else the value itself."""
+    label = value.get("label") if isinstance(value, dict) else None
+    return label if isinstance(label, str) and label else chosen

@@ -1,0 +1,195 @@
+"""The outbound port on Teams: neutral replies -> Adaptive Card activities, sent proactively.
+
+Implements `bot.ports.Outbound`. Posts go out through the CloudAdapter's
+`continue_conversation` with the conversation's address kept in Redis
+(`bot.teams.addresses`), so the delivery worker can post a turn's replies
+after the turn, from any replica. A post into a channel's reply chain
+addresses `<channel>;messageid=<root>`.
+
+The connector's answers map onto the delivery errors:
+- 429 is `DeliveryDeferredError`, with the connector's Retry-After;
+- a 5xx, or a connection lost after the request went out, is
+  `DeliveryUnknownError` (the post may have landed);
+- 401, 403 (the bot was removed from the team or chat) and 404 (the
+  conversation is gone) are `DeliveryRefusedError`: asking again won't help.
+
+The Bot Framework connector cannot list a conversation's messages, so when
+an earlier attempt may have gone through (`maybe_posted`) the parts are
+posted again: a rare double rather than a lost question. Slack, which can
+look, posts only what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from botbuilder.core import TurnContext
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+    ErrorResponseException,
+)
+from msrest.exceptions import ClientRequestError
+
+from bot.errors import (
+    DeliveryDeferredError,
+    DeliveryError,
+    DeliveryRefusedError,
+    DeliveryUnknownError,
+    Refusal,
+    StoreError,
+)
+from bot.metrics import Metrics
+from bot.ports import IntakeRef
+from bot.teams.addresses import Address, Addresses
+from bot.teams.cards import to_activities
+from conversations.replies import Reply
+
+log = structlog.get_logger(__name__)
+
+START_COMMAND = None  # Teams has no slash command: people write `start <project>` to the bot.
+REFUSED_STATUSES = {
+    401: Refusal.OTHER,
+    403: Refusal.NOT_A_MEMBER,
+    404: Refusal.CHANNEL_GONE,
+}
+
+Continue = Callable[
+    [ConversationReference, Callable[[TurnContext], Awaitable[None]], str], Awaitable[Any]
+]
+
+
+def reference_for(address: Address, thread: str) -> ConversationReference:
+    """The ConversationReference that posts into `thread` of the addressed channel or chat."""
+    return ConversationReference(
+        channel_id=address.channel_id,
+        service_url=address.service_url,
+        bot=ChannelAccount(id=address.bot_id, name=address.bot_name),
+        conversation=ConversationAccount(
+            id=address.in_chain(thread),
+            conversation_type=address.conversation_type,
+            tenant_id=address.tenant_id,
+            is_group=address.conversation_type != "personal",
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsOutbound:
+    """Posts for one bot registration, through the adapter's proactive path."""
+
+    continue_conversation: Continue
+    app_id: str
+    addresses: Addresses
+    metrics: Metrics | None = None
+
+    @property
+    def start_command(self) -> str | None:
+        """Teams has no command of its own to name in the help."""
+        return START_COMMAND
+
+    async def post(
+        self,
+        where: IntakeRef,
+        replies: Sequence[Reply],
+        *,
+        only_for: str | None = None,
+        key: str | None = None,
+        maybe_posted: bool = False,
+    ) -> IntakeRef:
+        """Send each activity of the replies into the conversation, in order.
+
+        Teams has no message shown to one person in a channel; `only_for`
+        replies go to the conversation, where they mention that person.
+        """
+        del only_for, maybe_posted  # see the module docstring
+        address = await self._address(where)
+        # A first rendering finds whose names the cards need; Redis knows them (Teams sent them).
+        wanted: set[str] = set()
+        to_activities(replies, where, wanted.add, key=key)
+        names = await self.addresses.names(where.workspace, wanted) if wanted else {}
+        activities = to_activities(replies, where, names.get, key=key)
+
+        async def send(turn_context: TurnContext) -> None:
+            for activity in activities:
+                await turn_context.send_activity(Activity().deserialize(activity))
+
+        await self._call("send_activities", send, reference_for(address, where.thread))
+        return where
+
+    async def update(self, where: IntakeRef, activity_id: str, activity: dict[str, Any]) -> None:
+        """Replace one posted activity (a question card after a click shows who chose).
+
+        Cosmetic: when the connector refuses, the answer is saved all the same.
+        """
+        try:
+            address = await self._address(where)
+
+            async def replace(turn_context: TurnContext) -> None:
+                updated = Activity().deserialize({**activity, "id": activity_id})
+                await turn_context.update_activity(updated)
+
+            await self._call("update_activity", replace, reference_for(address, where.thread))
+        except DeliveryError as exc:
+            log.info("teams.update_skipped", error=str(exc))
+
+    async def _address(self, where: IntakeRef) -> Address:
+        try:
+            address = await self.addresses.address(where.workspace, where.channel)
+        except StoreError as exc:
+            raise DeliveryDeferredError(
+                f"the conversation's address is unreadable: {exc}"
+            ) from None
+        if address is None:
+            # Nothing was ever heard from there: nobody can be told, and retrying won't help.
+            raise DeliveryRefusedError("no_conversation_address", Refusal.CHANNEL_GONE)
+        return address
+
+    async def _call(
+        self,
+        method: str,
+        logic: Callable[[TurnContext], Awaitable[None]],
+        reference: ConversationReference,
+    ) -> None:
+        """Run `logic` in a proactive turn, turning the connector's failures into delivery errors."""
+        try:
+            await self.continue_conversation(reference, logic, self.app_id)
+        except ErrorResponseException as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            self._count(method, str(status))
+            log.warning(
+                "teams.api_error",
+                method=method,
+                status=status,
+                conversation=reference.conversation.id,
+            )
+            if status == 429:
+                raise DeliveryDeferredError("throttled", _retry_after(exc)) from None
+            if status >= 500:
+                raise DeliveryUnknownError(f"HTTP {status} from {method}") from None
+            raise DeliveryRefusedError(
+                f"http_{status}", REFUSED_STATUSES.get(status, Refusal.OTHER)
+            ) from None
+        except ClientRequestError as exc:
+            self._count(method, "connection_lost")
+            log.warning("teams.connection_lost", method=method, error=type(exc).__name__)
+            raise DeliveryUnknownError(f"{type(exc).__name__} during {method}") from None
+        self._count(method, "ok")
+
+    def _count(self, method: str, result: str) -> None:
+        if self.metrics is not None:
+            self.metrics.api_calls.labels("teams", method, result).inc()
+
+
+def _retry_after(exc: ErrorResponseException) -> float | None:
+    headers = exc.response.headers if exc.response is not None else {}
+    value = (headers or {}).get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,242 @@
+"""The Teams bot over real HTTP: signed activities in, replies through the connector stand-in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.ports import IntakeRef
+from bot.state.keys import conversation_key, intake_key
+from bot.state.store import StateStore
+from conversations.intake import Intake
+from conversations.people import Person
+from testkit.answers import HAPPY_ANSWERS
+from testkit.teams_activities import (
+    ALICE,
+    CHANNEL_ID,
+    MARIA,
+    PERSONAL_CHAT,
+    TENANT_ID,
+    card_submit,
+    channel_post,
+    channel_reply,
+    channel_thread,
+    mention_text,
+    personal_message,
+    signed_headers,
+    thread_id,
+)
+
+from .conftest import TeamsBot
+
+INTAKE_KEYS = ("event_type", "event_payload")
+
+
+def intake_data(activity: dict[str, Any]) -> dict[str, Any]:
+    """The machine-readable object a posted activity carries (Slack's metadata twin)."""
+    data = (activity.get("channelData") or {}).get("intake") or {}
+    assert isinstance(data, dict)
+    return data
+
+
+def question_of(activity: dict[str, Any]) -> str | None:
+    data = intake_data(activity)
+    return data.get("event_payload", {}).get("question_id") if data else None
+
+
+async def stored_intake(bot: TeamsBot, ref: IntakeRef) -> Intake | None:
+    store = StateStore(bot.running.addresses.client, bot.settings.key_prefix)
+    loaded = await store.load(intake_key(ref, bot.settings.key_prefix), Intake)
+    return loaded.value if loaded else None
+
+
+def chain_ref(root: str) -> IntakeRef:
+    return IntakeRef("teams", TENANT_ID, CHANNEL_ID, root)
+
+
+async def start_in_channel(bot: TeamsBot, project: str = "Fraud scoring") -> str:
+    """`@intake-bot start <project>` as a new channel post; the root id of its reply chain."""
+    post = channel_post(f"start {project}", service_url=bot.connector.service_url)
+    replies = await bot.send(post)
+    assert question_of(replies[-1]) == "volume", replies
+    return str(post["id"])
+
+
+async def test_a_whole_intake_runs_in_a_channel_reply_chain(teams_bot: TeamsBot) -> None:
+    """Start with a mention, answer by replying without one, end with the summary card."""
+    root = await start_in_channel(teams_bot)
+    last: list[dict[str, Any]] = []
+    for text in HAPPY_ANSWERS.values():
+        reply = channel_reply(
+            text, root_id=root, service_url=teams_bot.connector.service_url, mention_bot=False
+        )
+        last = await teams_bot.send(reply)
+        assert last, f"no reply to {text!r}"
+    assert intake_data(last[-1])["event_type"] == "intake_summary"
+    assert intake_data(last[-1])["event_payload"]["strategy"] == "rest_api"
+    # Every post went into the chain, none to the channel's top level.
+    assert set(teams_bot.connector.conversation_ids()) == {thread_id(root)}
+    intake = await stored_intake(teams_bot, chain_ref(root))
+    assert intake is not None
+    assert intake.baseline is not None
+    assert [a.question_id for a in intake.answers] == list(HAPPY_ANSWERS)
+
+
+async def test_the_bot_mention_is_stripped_and_replies_are_cards(teams_bot: TeamsBot) -> None:
+    """`<at>intake-bot</at> start X` starts project X; the question is an Adaptive Card."""
+    root = await start_in_channel(teams_bot, "Churn model")
+    intake = await stored_intake(teams_bot, chain_ref(root))
+    assert intake is not None
+    assert intake.project == "Churn model"
+    question = teams_bot.connector.activities(thread_id(root))[-1]
+    (card,) = question["attachments"]
+    assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert card["content"]["version"] == "1.5"
+
+
+async def test_a_card_submission_answers_and_updates_the_card(teams_bot: TeamsBot) -> None:
+    """A click on a choice button saves the answer and the card shows who chose what."""
+    root = await start_in_channel(teams_bot)
+    url = teams_bot.connector.service_url
+    for key in ("volume", "stakeholders"):
+        await teams_bot.send(
+            channel_reply(HAPPY_ANSWERS[key], root_id=root, service_url=url, mention_bot=False)
+        )
+    churn_card = teams_bot.connector.activities(thread_id(root))[-1]
+    assert question_of(churn_card) == "churn"
+    submit = card_submit(
+        {"intake_choice": "churn:never"},
+        card_activity_id=str(churn_card["id"]),
+        conversation=channel_thread(root),
+        service_url=url,
+    )
+    replies = await teams_bot.send(submit)
+    assert question_of(replies[-1]) == "decay"
+    intake = await stored_intake(teams_bot, chain_ref(root))
+    assert intake is not None
+    assert [(a.question_id, a.text) for a in intake.answers][-1] == ("churn", "never")
+    (update,) = teams_bot.connector.calls("update_activity")
+    assert update.activity_id == churn_card["id"]
+    assert "Alice Example" in json.dumps(update.body)
+    assert "Action.Submit" not in json.dumps(update.body)
+
+
+async def test_two_stakeholders_in_one_chain_are_both_kept(teams_bot: TeamsBot) -> None:
+    """Maria answers the volume differently: both answers are kept and Alice is mentioned."""
+    root = await start_in_channel(teams_bot)
+    url = teams_bot.connector.service_url
+    await teams_bot.send(channel_reply("40 GB a day", root_id=root, service_url=url))
+    await teams_bot.send(channel_reply("edit volume", root_id=root, service_url=url, sender=MARIA))
+    replies = await teams_bot.send(
+        channel_reply("300 GB a day", root_id=root, service_url=url, sender=MARIA)
+    )
+    intake = await stored_intake(teams_bot, chain_ref(root))
+    assert intake is not None
+    assert {(a.by, a.text) for a in intake.answers if a.question_id == "volume"} == {
+        (ALICE.id, "40 GB a day"),
+        (MARIA.id, "300 GB a day"),
+    }
+    mentioned = [entity["mentioned"]["id"] for reply in replies for entity in _mentions(reply)]
+    assert ALICE.id in mentioned  # told that Alice answered differently
+
+
+def _mentions(activity: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every mention entity of an activity, on the activity or inside its cards."""
+    found = [e for e in activity.get("entities") or [] if e.get("type") == "mention"]
+    for attachment in activity.get("attachments") or []:
+        content = attachment.get("content") or {}
+        found += [
+            e
+            for e in (content.get("msteams") or {}).get("entities") or []
+            if e.get("type") == "mention"
+        ]
+    return found
+
+
+async def test_an_owner_named_by_mention_is_a_person_and_is_mentioned_back(
+    teams_bot: TeamsBot,
+) -> None:
+    """`owner @Maria` arrives as Maria's Teams id; the confirmation mentions her by name."""
+    root = await start_in_channel(teams_bot)
+    replies = await teams_bot.send(
+        channel_reply(
+            f"owner {mention_text(MARIA)}",
+            root_id=root,
+            service_url=teams_bot.connector.service_url,
+            mentions=[MARIA],
+        )
+    )
+    intake = await stored_intake(teams_bot, chain_ref(root))
+    assert intake is not None
+    assert intake.owner == Person(id=MARIA.id, name="Maria")
+    entities = [entity for reply in replies for entity in _mentions(reply)]
+    assert {"id": MARIA.id, "name": "Maria"} in [entity["mentioned"] for entity in entities]
+    assert any("<at>Maria</at>" in json.dumps(reply) for reply in replies)
+
+
+async def test_a_repeated_activity_is_processed_once(teams_bot: TeamsBot) -> None:
+    """The same activity delivered twice saves one answer and posts one set of replies."""
+    root = await start_in_channel(teams_bot)
+    reply = channel_reply("40 GB a day", root_id=root, service_url=teams_bot.connector.service_url)
+    first = await teams_bot.send(reply)
+    again = await teams_bot.send(reply)
+    assert first
+    assert again == []
+    intake = await stored_intake(teams_bot, chain_ref(root))
+    assert intake is not None
+    assert intake.answer_count == 1
+
+
+async def test_a_personal_chat_runs_a_private_intake(teams_bot: TeamsBot) -> None:
+    """In a personal chat `start X` starts there, and the next message answers it."""
+    url = teams_bot.connector.service_url
+    replies = await teams_bot.send(personal_message("start Side project", service_url=url))
+    assert question_of(replies[-1]) == "volume"
+    replies = await teams_bot.send(personal_message("40 GB a day", service_url=url))
+    assert question_of(replies[-1]) == "stakeholders"
+    assert set(teams_bot.connector.conversation_ids()) == {PERSONAL_CHAT.id}
+
+
+async def test_missing_or_forged_tokens_get_401_and_nothing_is_posted(teams_bot: TeamsBot) -> None:
+    """No bearer token, or one signed by another key: 401, no turn, no post."""
+    post = channel_post("start Fraud scoring", service_url=teams_bot.connector.service_url)
+    unsigned = {"Content-Type": "application/json"}
+    assert await teams_bot.deliver(post, unsigned) == 401
+    forged = teams_bot.identity.forged_channel_token(teams_bot.connector.service_url)
+    assert (
+        await teams_bot.deliver(post, signed_headers(teams_bot.identity, post, token=forged)) == 401
+    )
+    assert teams_bot.connector.calls() == []
+    assert await stored_intake(teams_bot, chain_ref(str(post["id"]))) is None
+
+
+async def test_a_throttled_post_is_retried_and_lands_once(teams_bot: TeamsBot) -> None:
+    """The connector answers 429 once: the outbox waits and posts the question once."""
+    teams_bot.connector.answer_next(429, {"Retry-After": "0"})
+    root = await start_in_channel(teams_bot)
+    posted = teams_bot.connector.activities(thread_id(root))
+    assert [question_of(activity) for activity in posted].count("volume") == 1
+    statuses = [call.status for call in teams_bot.connector.calls()]
+    assert statuses[0] == 429
+
+
+async def test_the_conversation_address_is_kept_in_redis(teams_bot: TeamsBot) -> None:
+    """After an activity, the channel's address is in Redis, in the channel's key slot."""
+    await start_in_channel(teams_bot)
+    key = conversation_key("teams", TENANT_ID, CHANNEL_ID, teams_bot.settings.key_prefix)
+    raw = await teams_bot.running.addresses.client.get(key)
+    assert raw is not None
+    address = json.loads(raw)
+    assert address["service_url"] == teams_bot.connector.service_url
+    assert address["conversation_id"] == CHANNEL_ID
+    assert address["tenant_id"] == TENANT_ID
+
+
+async def test_the_bots_token_is_fetched_once_for_many_posts(teams_bot: TeamsBot) -> None:
+    """Credentials are kept: three turns' posts cost one token request, not three."""
+    root = await start_in_channel(teams_bot)
+    url = teams_bot.connector.service_url
+    for key in ("volume", "stakeholders"):
+        await teams_bot.send(channel_reply(HAPPY_ANSWERS[key], root_id=root, service_url=url))
+    assert len(teams_bot.connector.activities(thread_id(root))) >= 3
+    assert len(teams_bot.identity.calls("token")) == 1
