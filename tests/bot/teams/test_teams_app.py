@@ -14,6 +14,7 @@ from testkit.answers import HAPPY_ANSWERS
 from testkit.teams_activities import (
     ALICE,
     CHANNEL_ID,
+    GROUP_CHAT,
     MARIA,
     PERSONAL_CHAT,
     TENANT_ID,
@@ -21,6 +22,7 @@ from testkit.teams_activities import (
     channel_post,
     channel_reply,
     channel_thread,
+    group_chat_message,
     mention_text,
     personal_message,
     signed_headers,
@@ -28,8 +30,7 @@ from testkit.teams_activities import (
 )
 
 from .conftest import TeamsBot
-
-INTAKE_KEYS = ("event_type", "event_payload")
+from .test_cards import assert_valid
 
 
 def intake_data(activity: dict[str, Any]) -> dict[str, Any]:
@@ -74,8 +75,10 @@ async def test_a_whole_intake_runs_in_a_channel_reply_chain(teams_bot: TeamsBot)
         assert last, f"no reply to {text!r}"
     assert intake_data(last[-1])["event_type"] == "intake_summary"
     assert intake_data(last[-1])["event_payload"]["strategy"] == "rest_api"
-    # Every post went into the chain, none to the channel's top level.
+    # Every post went into the chain, none to the channel's top level, and each is a valid card.
     assert set(teams_bot.connector.conversation_ids()) == {thread_id(root)}
+    for activity in teams_bot.connector.activities(thread_id(root)):
+        assert_valid(activity)
     intake = await stored_intake(teams_bot, chain_ref(root))
     assert intake is not None
     assert intake.baseline is not None
@@ -117,6 +120,7 @@ async def test_a_card_submission_answers_and_updates_the_card(teams_bot: TeamsBo
     assert [(a.question_id, a.text) for a in intake.answers][-1] == ("churn", "never")
     (update,) = teams_bot.connector.calls("update_activity")
     assert update.activity_id == churn_card["id"]
+    assert_valid(update.body)
     assert "Alice Example" in json.dumps(update.body)
     assert "Action.Submit" not in json.dumps(update.body)
 
@@ -240,3 +244,26 @@ async def test_the_bots_token_is_fetched_once_for_many_posts(teams_bot: TeamsBot
         await teams_bot.send(channel_reply(HAPPY_ANSWERS[key], root_id=root, service_url=url))
     assert len(teams_bot.connector.activities(thread_id(root))) >= 3
     assert len(teams_bot.identity.calls("token")) == 1
+
+
+async def test_a_group_chat_is_one_intake_without_threads(teams_bot: TeamsBot) -> None:
+    """In a group chat, the chat holds the intake: two people answer in it by mentioning the bot."""
+    url = teams_bot.connector.service_url
+    replies = await teams_bot.send(group_chat_message("start Team project", service_url=url))
+    assert question_of(replies[-1]) == "volume"
+    await teams_bot.send(group_chat_message("40 GB a day", service_url=url))
+    replies = await teams_bot.send(group_chat_message("40 GB a day", service_url=url, sender=MARIA))
+    assert replies
+    intake = await stored_intake(teams_bot, IntakeRef("teams", TENANT_ID, GROUP_CHAT.id, ""))
+    assert intake is not None
+    assert {a.by for a in intake.answers} == {ALICE.id, MARIA.id}
+    assert set(teams_bot.connector.conversation_ids()) == {GROUP_CHAT.id}
+
+
+async def test_a_connector_error_is_retried_and_the_question_lands(teams_bot: TeamsBot) -> None:
+    """The connector answers 500 (nothing done): the outbox posts again, and the question lands."""
+    teams_bot.connector.answer_next(500)
+    root = await start_in_channel(teams_bot)
+    posted = teams_bot.connector.activities(thread_id(root))
+    assert [question_of(activity) for activity in posted] == ["volume"]
+    assert [call.status for call in teams_bot.connector.calls()][:2] == [500, 201]
