@@ -56,7 +56,9 @@ class Metrics:
         )
         self.oldest_waiting = Gauge(
             "intake_outbox_oldest_entry_age_seconds",
-            "Age of the oldest entry waiting in any channel's outbox at the last sweep (0: none).",
+            "Age of the oldest entry waiting in any channel's outbox at the last successful "
+            "sweep (0: none), by Redis' clock against this host's; it holds its value while "
+            "Redis cannot be swept, so alert on intake_redis_errors_total too.",
             registry=self.registry,
         )
         self.intakes = Counter(

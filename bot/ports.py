@@ -77,7 +77,8 @@ class TurnStatus(StrEnum):
     IGNORED = "ignored"
     """Not for the bot: a thread reply where no intake lives."""
     REFUSED = "refused"
-    """Not taken: nothing was saved, and the person was told why (storage down, too busy)."""
+    """Not taken: nothing was saved (storage down, too busy, shutting down); the replies say
+    why, and `Outcome.told` whether the person has been shown them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,7 +154,9 @@ class IntakeService:
         the front end acknowledges the platform on this outcome.
         """
         if not self._taking:
-            return Outcome(status=TurnStatus.REFUSED, ref=inbound.ref)
+            # Shutting down: platforms that retry will try another replica; a front end that
+            # can answer the request itself (Slack's command) shows this.
+            return _refusal(msg.RESTARTING, inbound.ref)
         self._in_flight += 1
         self._idle.clear()
         began = time.perf_counter()
@@ -425,9 +427,11 @@ class IntakeService:
         """Count an intake that this saved turn started, or brought to its first full summary."""
         if self.metrics is None or after is None:
             return
-        if before is None:
+        # A new intake may replace a cancelled one in the same place (a direct message).
+        new = before is None or before.started_at != after.started_at
+        if new:
             self.metrics.intakes.labels(platform, "started").inc()
-        if after.baseline is not None and (before is None or before.baseline is None):
+        if after.baseline is not None and (new or before is None or before.baseline is None):
             self.metrics.intakes.labels(platform, "completed").inc()
 
     def _count_redis_error(self, where: str) -> None:

@@ -175,6 +175,9 @@ def _text(state: DialogueState, event: Text) -> Step:
     word, argument = word.lower(), argument.strip()
     command = COMMANDS.get(word)
     if command is not None and command.accepts(argument):
+        # A command leaves any half-read answer behind: after `edit`, `back` or `restart`
+        # a reply must not finish a clarification the person no longer sees.
+        place = place.model_copy(update={"pending": None}) if place.pending else place
         return command.run(Turn(intake=intake, place=place, argument=argument, event=event))
     if command is not None and command.missing is not None and not argument:
         # A bare `edit` or `owner` is a command missing its argument, never an answer.

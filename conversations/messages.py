@@ -235,6 +235,7 @@ CANNOT_POST_CHANNEL_GONE = "I can't post in this channel: it is archived, or I c
 CANNOT_POST_RESTRICTED = "This channel doesn't let apps post, so I can't run an intake here."
 COULD_NOT_POST = "I couldn't post in this channel just now. Please try again in a moment."
 COULD_NOT_START = "I couldn't start the intake: my storage isn't answering just now. Please try again in a moment."
+RESTARTING = "I'm restarting and couldn't take that. Please try again in a moment."
 BUSY_RETRY = "Several people answered at once and I couldn't save yours. Please send it again."
 
 # --- summary text -------------------------------------------------------------------------

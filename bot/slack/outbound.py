@@ -55,6 +55,7 @@ REFUSALS = frozenset(
         "invalid_metadata_format",
         "invalid_metadata_schema",
         "is_archived",
+        "method_not_supported_for_channel_type",
         "missing_scope",
         "msg_too_long",
         "no_permission",
@@ -144,9 +145,11 @@ class SlackOutbound:
                 raise
             try:
                 await self._call(self.client.conversations_join, channel=where.channel)
-            except DeliveryError as not_joined:
+            except DeliveryRefusedError as not_joined:
+                # No join scope, or a private channel: the person must invite the bot.
                 log.info("slack.join_refused", channel=where.channel, error=str(not_joined))
                 raise refused from None
+            # Anything else (rate limit, outage) passes: "try again", not "invite me".
             log.info("slack.joined", channel=where.channel)
         return await self._call(self.client.chat_postMessage, **kwargs, **message.as_kwargs())
 
@@ -224,7 +227,7 @@ async def call(method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         return await method(**kwargs)
     except SlackApiError as exc:
         response = exc.response
-        error = response.get("error") if isinstance(response.data, dict) else None
+        error = slack_error(exc)
         status = response.status_code
         log.warning("slack.api_error", method=name, error=error, status=status)
         if error in REFUSALS:
@@ -241,6 +244,13 @@ async def call(method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("slack.connection_lost", method=name, error=type(exc).__name__)
         raise DeliveryUnknownError(f"{type(exc).__name__} during {name}") from None
+
+
+def slack_error(exc: SlackApiError) -> str | None:
+    """Slack's error code (`not_in_channel`, `invalid_auth`...), when its answer was JSON."""
+    response = exc.response
+    error = response.get("error") if isinstance(response.data, dict) else None
+    return str(error) if error else None
 
 
 def _retry_after(headers: Any) -> float | None:

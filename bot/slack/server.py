@@ -19,8 +19,9 @@ On SIGTERM, in order:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -46,7 +47,7 @@ from bot.metrics import Metrics
 from bot.runtime import open_runtime
 from bot.settings import Settings, load_settings
 from bot.slack.app import build_app
-from bot.slack.outbound import SlackOutbound
+from bot.slack.outbound import SlackOutbound, slack_error
 from bot.slack.screening import MAX_BODY_BYTES, screen
 
 log = structlog.get_logger(__name__)
@@ -105,21 +106,29 @@ def check_settings(settings: Settings) -> None:
         raise ConfigurationError("; ".join(problems))
 
 
-async def verify_token(client: AsyncWebClient) -> AsyncSlackResponse:
-    """`auth.test` once at start: a wrong or revoked token stops the server with a clear message."""
+async def _checked_at_start(
+    call: Awaitable[AsyncSlackResponse], setting: str, fix: str
+) -> AsyncSlackResponse:
+    """One Web API call at start; Slack's refusal stops the server, naming the setting and the fix."""
     try:
-        return await client.auth_test()
+        return await call
     except SlackApiError as exc:
-        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-        raise ConfigurationError(
-            f"Slack refused SLACK_BOT_TOKEN ({error or exc.response.status_code}): copy the "
-            "Bot User OAuth Token again from OAuth & Permissions, and reinstall the app if it "
-            "was revoked."
-        ) from None
+        error = slack_error(exc) or exc.response.status_code
+        raise ConfigurationError(f"Slack refused {setting} ({error}): {fix}") from None
     except aiohttp.ClientError as exc:
         raise ConfigurationError(
             f"Slack's Web API could not be reached at SLACK_API_URL ({type(exc).__name__})."
         ) from None
+
+
+async def verify_token(client: AsyncWebClient) -> AsyncSlackResponse:
+    """`auth.test` once at start: a wrong or revoked token stops the server with a clear message."""
+    return await _checked_at_start(
+        client.auth_test(),
+        "SLACK_BOT_TOKEN",
+        "copy the Bot User OAuth Token again from OAuth & Permissions, and reinstall the app "
+        "if it was revoked.",
+    )
 
 
 async def open_socket_mode(
@@ -134,19 +143,12 @@ async def open_socket_mode(
     the time a failed first connection is tried again.
     """
     token = app_token.get_secret_value()
-    try:
-        await client.apps_connections_open(app_token=token)
-    except SlackApiError as exc:
-        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
-        raise ConfigurationError(
-            f"Slack refused SLACK_APP_TOKEN ({error or exc.response.status_code}): create an "
-            "app-level token with the connections:write scope under Basic Information > "
-            "App-Level Tokens, and turn Socket Mode on."
-        ) from None
-    except aiohttp.ClientError as exc:
-        raise ConfigurationError(
-            f"Slack's Web API could not be reached at SLACK_API_URL ({type(exc).__name__})."
-        ) from None
+    await _checked_at_start(
+        client.apps_connections_open(app_token=token),
+        "SLACK_APP_TOKEN",
+        "create an app-level token with the connections:write scope under Basic Information > "
+        "App-Level Tokens, and turn Socket Mode on.",
+    )
     return AsyncSocketModeHandler(bolt, token, web_client=client)
 
 
@@ -238,10 +240,14 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
             finally:
                 readiness.stopping = True
                 runtime.service.stop_taking_turns()
+                # Turns in flight finish first: over Socket Mode their acknowledgement
+                # goes back on the WebSocket, so it closes only after them.
+                await runtime.service.turns_finished()
                 if socket_handler is not None and connecting is not None:
                     await socket_handler.close_async()  # type: ignore[no-untyped-call]
                     connecting.cancel()
-                await runtime.service.turns_finished()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await connecting
                 log.info("slack.stopping", grace_seconds=settings.shutdown_grace_seconds)
                 # Leaving open_runtime drains the outbox for up to the grace period.
         await runner.cleanup()

@@ -19,7 +19,8 @@ from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
 from bot.errors import StaleStateError, StoreUnavailableError
-from bot.ports import IntakeRef, Outcome, TurnStatus
+from bot.metrics import Metrics
+from bot.ports import Inbound, IntakeRef, Outcome, TurnStatus, Where
 from bot.service import IntakeService
 from bot.state.keys import (
     answer_log_key,
@@ -634,3 +635,41 @@ async def test_a_duplicate_delivery_queues_nothing_more(
     assert again.status is TurnStatus.DUPLICATE
     assert len(await queued(redis_client, REF, key_prefix)) == before
     assert len(await redis_client.lrange(answer_log_key(REF, key_prefix), 0, -1)) == 1
+
+
+class _NoPosts:
+    """An outbound for routes that must not post: any post fails the test."""
+
+    start_command = "/intake"
+
+    async def post(self, *args: object, **kwargs: object) -> IntakeRef:
+        raise AssertionError(f"nothing should be posted: {args} {kwargs}")
+
+
+async def test_after_a_stop_an_event_is_refused_with_a_reason_and_nothing_saved(
+    service: IntakeService,
+) -> None:
+    """A shutdown refuses new turns unsaved, with a "try again" a command's answer can show."""
+    service.stop_taking_turns()
+    inbound = Inbound(REF, start(), Where.DIRECT, delivery="Ev-after-stop")
+    outcome = await service.receive(inbound, _NoPosts())
+    assert outcome.status is TurnStatus.REFUSED
+    assert not outcome.told
+    assert [reply.template for reply in outcome.replies if isinstance(reply, Notice)] == [
+        msg.RESTARTING
+    ]
+    assert (await service.load(REF, "alice")).intake is None
+
+
+async def test_a_new_intake_after_a_cancelled_one_counts_as_started(
+    service: IntakeService,
+) -> None:
+    """In one place (a direct message) `start` after `cancel` is a new intake for the metrics."""
+    service.metrics = Metrics()
+    await service.take_turn(REF, start())
+    await service.take_turn(REF, text("cancel", minute=1))
+    await service.take_turn(REF, start(minute=2, project="Second try"))
+    started = service.metrics.registry.get_sample_value(
+        "intake_intakes_total", {"platform": "slack", "event": "started"}
+    )
+    assert started == 2

@@ -474,15 +474,25 @@ def test_a_click_on_a_clarifying_button_saves_its_whole_answer() -> None:
 
 
 def test_a_reply_that_does_not_finish_the_answer_is_read_on_its_own() -> None:
-    """After "40 GB", "no idea" is neither an option nor the missing part: it is re-asked."""
+    """After "40 GB", "purple" is neither an option nor the missing part: it is re-asked."""
     flow = Flow().send("40 GB").send("purple").expect(reask="purple", unchanged=True)
     assert flow.place().current == "volume"
 
 
 def test_a_pending_clarification_belongs_to_its_question_only() -> None:
-    """Moving to another question with `edit` leaves "per week" to be read as that question's."""
-    flow = Flow().send("40 GB").send("edit churn").send("weekly")
-    flow.expect(saved="weekly")
+    """Moving to another question with `edit` leaves "weekly" to be read as that question's."""
+    flow = Flow().send("40 GB").send("edit churn")
+    assert flow.place().pending is None
+    flow.send("weekly").expect(saved="weekly")
+    assert flow.texts("volume") == []
+
+
+@pytest.mark.parametrize("command", ["edit sla", "restart", "back", "status"])
+def test_a_command_drops_a_half_read_answer(command: str) -> None:
+    """After "40 GB" and a command, coming back to volume and typing "per month" is read alone."""
+    flow = Flow().send("40 GB").send(command)
+    assert flow.place().pending is None
+    flow.send("edit volume").send("per month").expect(reask="per month", unchanged=True)
     assert flow.texts("volume") == []
 
 

@@ -21,6 +21,7 @@ NEEDED_SCOPES = {
     "chat:write",
     "app_mentions:read",
     "channels:history",
+    "channels:join",
     "groups:history",
     "im:history",
     "mpim:history",
@@ -35,6 +36,7 @@ def manifest(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", [HTTP, SOCKET])
 def test_a_manifest_subscribes_to_every_event_and_scope_the_code_uses(name: str) -> None:
+    """A missing event or scope would make Slack drop what the code waits for."""
     app = manifest(name)
     assert set(app["settings"]["event_subscriptions"]["bot_events"]) == HANDLED_EVENTS
     assert set(app["oauth_config"]["scopes"]["bot"]) >= NEEDED_SCOPES
@@ -44,12 +46,14 @@ def test_a_manifest_subscribes_to_every_event_and_scope_the_code_uses(name: str)
 
 @pytest.mark.parametrize("name", [HTTP, SOCKET])
 def test_a_manifest_opens_the_messages_tab_so_people_can_write_to_the_bot(name: str) -> None:
+    """Without the messages tab, Slack shows no box to write a direct message in."""
     home = manifest(name)["features"]["app_home"]
     assert home["messages_tab_enabled"] is True
     assert home["messages_tab_read_only_enabled"] is False
 
 
 def test_the_two_manifests_differ_only_in_how_slack_reaches_the_app() -> None:
+    """Same scopes; HTTP mode names the public HTTPS Request URL, Socket Mode none."""
     http, socket = manifest(HTTP), manifest(SOCKET)
     assert http["oauth_config"] == socket["oauth_config"]
     assert http["settings"]["socket_mode_enabled"] is False

@@ -873,6 +873,27 @@ async def test_a_command_in_a_public_channel_the_bot_is_not_in_joins_it_and_star
     assert await stored_intake(slack_bot.settings, root[0]["ts"]) is not None
 
 
+async def test_a_join_that_fails_for_now_says_try_again_not_invite(slack_bot: SlackBot) -> None:
+    """conversations.join answering 503: the person is told to try again, not to invite the bot."""
+    slack_bot.api.keep_out(CHANNEL_ID)
+    slack_bot.api.http_error_next("conversations.join", status=503)
+    answer = await slack_bot.command("Fraud scoring")
+    assert answer.status == 200
+    assert answer.body.startswith(msg.COULD_NOT_POST[:20]), answer
+    assert "/invite" not in answer.body
+
+
+async def test_a_reply_in_a_thread_never_joins_a_channel_the_bot_was_removed_from(
+    slack_bot: SlackBot,
+) -> None:
+    """Removed after the start: the thread's posts are refused, and the bot does not join back."""
+    thread = await slack_bot.start_intake("Fraud scoring")
+    slack_bot.api.keep_out(CHANNEL_ID)
+    await slack_bot.reply(thread, ANSWERS["volume"])
+    assert slack_bot.api.calls("conversations.join") == []
+    assert not slack_bot.api.calls("chat.postMessage")[-1].ok
+
+
 @pytest.mark.parametrize("channel", [CHANNEL_ID, PRIVATE_CHANNEL_ID])
 async def test_a_command_where_the_bot_cannot_join_tells_the_person_to_invite_it(
     slack_bot: SlackBot, channel: str

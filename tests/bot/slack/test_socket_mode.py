@@ -6,6 +6,7 @@ token, then a WebSocket that pushes envelopes and records acknowledgements.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -78,3 +79,31 @@ async def test_a_refused_app_token_stops_the_start_with_a_clear_message(
             pass
     assert "invalid_auth" in str(refused.value)
     assert slack_api.connected_sockets == 0
+
+
+async def test_a_shutdown_acknowledges_a_command_in_flight_before_closing_the_socket(
+    slack_settings: Settings, slack_api: SlackWebApiStandIn
+) -> None:
+    """SIGTERM mid-command: the turn finishes and its ack goes out before the WebSocket closes."""
+    settings = socket_settings(slack_settings, slack_api.app_token)
+    server = slack_server(settings, "127.0.0.1", 0)
+    running = await server.__aenter__()
+    stopping: asyncio.Task[bool | None] | None = None
+    try:
+        await slack_api.wait_for_socket()
+        slack_api.hold("chat.postMessage")
+        command = dict(parse_qsl(slash_command_body("/intake", "start Fraud scoring")))
+        envelope = await slack_api.send_envelope(
+            "slash_commands", command, accepts_response_payload=True
+        )
+        await slack_api.wait_for_held("chat.postMessage", 1)  # the turn is in flight
+        stopping = asyncio.create_task(server.__aexit__(None, None, None))
+        async with aiohttp.ClientSession() as session:
+            assert (await readyz(session, running.port))[0] == 503  # the stop has begun
+        slack_api.release("chat.postMessage")
+        ack = await slack_api.wait_for_ack(envelope)
+        assert ack["envelope_id"] == envelope
+        await stopping
+    finally:
+        if stopping is None:
+            await server.__aexit__(None, None, None)
