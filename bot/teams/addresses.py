@@ -11,8 +11,8 @@ Teams mentions need a display name (`<at>Maria</at>`), while the core knows
 people by id. The names Teams sends with each activity are kept per tenant.
 
 Both are written only when they change, so a busy conversation costs no
-extra writes; a failed write is logged and the turn goes on (the address and
-names of the next activity will be written then).
+extra writes. A write that fails raises `StoreError`: the turn is then not
+taken, since its replies could not be posted without the address.
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 
-from bot.errors import StoreError
 from bot.state.keys import conversation_key, names_key
 from bot.state.store import translated
 
 log = structlog.get_logger(__name__)
 
 PLATFORM = "teams"
-# Names kept in memory per process before the oldest are forgotten (Redis keeps them all).
+# How a channel's conversation id names one reply chain: `<channel>;messageid=<root id>`.
+CHAIN_MARK = ";messageid="
+# Entries this process remembers having written, before it forgets them all and writes again.
 NAMES_KEPT = 10_000
 
 
@@ -54,12 +55,12 @@ class Address:
 
     def in_chain(self, thread: str) -> str:
         """The conversation id of the reply chain that starts with post `thread`, or the chat's."""
-        return f"{self.conversation_id};messageid={thread}" if thread else self.conversation_id
+        return f"{self.conversation_id}{CHAIN_MARK}{thread}" if thread else self.conversation_id
 
 
 @dataclass(eq=False)
 class Addresses:
-    """Addresses and names in Redis, with what this process last wrote remembered."""
+    """Addresses and names in Redis; what this process last wrote is remembered, to skip rewrites."""
 
     client: Redis
     prefix: str
@@ -76,40 +77,37 @@ class Addresses:
         }
         if self._addresses.get(slot) == address and not new_names:
             return
-        try:
-            with translated("remember a Teams address"):
-                async with self.client.pipeline(transaction=False) as pipe:
-                    if self._addresses.get(slot) != address:
-                        key = conversation_key(PLATFORM, *slot, self.prefix)
-                        pipe.set(key, json.dumps(asdict(address), sort_keys=True))
-                    if new_names:
-                        mapping: Mapping[Any, Any] = new_names  # redis-py's types want bytes keys
-                        pipe.hset(
-                            names_key(PLATFORM, address.tenant_id, self.prefix), mapping=mapping
-                        )
-                    await pipe.execute()
-        except StoreError as exc:
-            log.warning("teams.address_not_saved", error=str(exc))
-            return
-        self._addresses[slot] = address
-        if len(self._names) > NAMES_KEPT:
+        with translated("remember a Teams address"):
+            async with self.client.pipeline(transaction=False) as pipe:
+                if self._addresses.get(slot) != address:
+                    key = conversation_key(PLATFORM, *slot, self.prefix)
+                    pipe.set(key, json.dumps(asdict(address), sort_keys=True))
+                if new_names:
+                    mapping: Mapping[Any, Any] = new_names  # redis-py's types want bytes keys
+                    pipe.hset(names_key(PLATFORM, address.tenant_id, self.prefix), mapping=mapping)
+                await pipe.execute()
+        if len(self._names) > NAMES_KEPT or len(self._addresses) > NAMES_KEPT:
             self._names.clear()
+            self._addresses.clear()
+        self._addresses[slot] = address
         self._names.update({(address.tenant_id, user): name for user, name in new_names.items()})
 
     async def address(self, tenant_id: str, conversation_id: str) -> Address | None:
-        """The address kept for a channel or chat; None when the bot never heard from it."""
-        cached = self._addresses.get((tenant_id, conversation_id))
-        if cached is not None:
-            return cached
+        """The address kept for a channel or chat; None when the bot never heard from it.
+
+        Read from Redis every time: another replica may have heard of a new service URL.
+        Raises ValueError for a stored address that no longer reads.
+        """
         with translated("read a Teams address"):
             raw = await self.client.get(
                 conversation_key(PLATFORM, tenant_id, conversation_id, self.prefix)
             )
         if raw is None:
             return None
-        address = Address(**_fields(json.loads(raw)))
-        self._addresses[(tenant_id, conversation_id)] = address
-        return address
+        try:
+            return Address(**_fields(json.loads(raw)))
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"unreadable Teams address: {type(exc).__name__}") from None
 
     async def names(self, tenant_id: str, users: Iterable[str]) -> dict[str, str]:
         """The display names known for `users` (those never seen are left out)."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,17 +38,20 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.schema import Activity
 
 from bot.choice_codec import decode_choice
+from bot.errors import StoreError
 from bot.ports import Inbound, IntakeRef, Where
 from bot.service import IntakeService, utc_now
-from bot.teams.addresses import PLATFORM, Address, Addresses
-from bot.teams.cards import CHOICE_FIELD, answered_card
+from bot.teams.addresses import CHAIN_MARK, PLATFORM, Address, Addresses
+from bot.teams.cards import CHOICE_FIELD, answered_card, to_activities
 from bot.teams.outbound import TeamsOutbound
+from conversations import messages as msg
 from conversations.events import Choose, Event, Text
 from conversations.people import Person
+from conversations.questions import QUESTIONS
+from conversations.replies import Notice, Reply, Tone
 
 log = structlog.get_logger(__name__)
 
-CHAIN_MARK = ";messageid="
 _AT = re.compile(r"<at>(?P<name>.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -63,9 +67,10 @@ class Located:
 def locate(activity: Activity, *, addressed: bool) -> Located | None:
     """The ref and `Where` of a message; None for one without a conversation."""
     conversation = activity.conversation
-    channel_data = activity.channel_data or {}
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant_data = channel_data.get("tenant")
     tenant = (conversation.tenant_id if conversation else None) or (
-        (channel_data.get("tenant") or {}).get("id") if isinstance(channel_data, dict) else None
+        tenant_data.get("id") if isinstance(tenant_data, dict) else None
     )
     if conversation is None or not conversation.id:
         return None
@@ -103,15 +108,18 @@ def read_text(activity: Activity) -> tuple[str, tuple[Person, ...], bool]:
     for entity in activity.entities or []:
         # botbuilder keeps a mention's fields beside the entity's type, not in its model.
         data = {"type": entity.type, **(entity.additional_properties or {})}
-        if data.get("type") != "mention":
+        who, tag = data.get("mentioned"), data.get("text")
+        if data.get("type") != "mention" or not isinstance(who, dict) or not isinstance(tag, str):
+            continue  # not a mention, or not one in the shape Teams sends
+        user = who.get("id")
+        if not isinstance(user, str) or not user:
             continue
-        who = data.get("mentioned") or {}
-        tag = data.get("text") or ""
-        if who.get("id") == bot_id:
+        if user == bot_id:
             bot_tags.add(tag)
-        elif who.get("id"):
-            name = _AT.sub(lambda m: m.group("name"), tag).strip() or who.get("name") or who["id"]
-            mentioned[tag] = Person(id=who["id"], name=name)
+        else:
+            typed = html.unescape(_AT.sub(lambda m: m.group("name"), tag)).strip()
+            listed = who.get("name") if isinstance(who.get("name"), str) else None
+            mentioned[tag] = Person(id=user, name=typed or listed or user)
     text = activity.text or ""
     for tag in bot_tags:
         text = text.replace(tag, " ")
@@ -174,7 +182,13 @@ class IntakeTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships
         if located is None:
             log.info("teams.unplaced_activity", activity_type=activity.type)
             return
-        await self.addresses.remember(located.address, names_in(activity, people))
+        try:
+            await self.addresses.remember(located.address, names_in(activity, people))
+        except StoreError as exc:
+            # Without its address no reply could be posted later: the turn is not taken.
+            log.warning("teams.address_not_saved", error=str(exc))
+            await _say(turn_context, located.ref, [_problem(msg.COULD_NOT_SAVE)])
+            return
         event: Event
         if choice is not None:
             question_id, value = choice
@@ -183,14 +197,14 @@ class IntakeTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships
             event = Text(user=sender.id, at=utc_now(), text=text, mentions=people)
         inbound = Inbound(located.ref, event, located.where, activity.id, last_try=True)
         outcome = await self.service.receive(inbound, self.outbound)
-        if (
-            choice is not None
-            and outcome.applied
-            and outcome.answered == choice[0]
-            and activity.reply_to_id
-        ):
-            label = _label(activity.value, choice[1])
-            card = answered_card(choice[0], Person(id=sender.id, name=sender.name), label)
+        if outcome.replies and not outcome.told:
+            # Nothing reached the conversation (Redis or the connector failed): answer in
+            # this turn, which needs neither.
+            await _say(turn_context, located.ref, outcome.replies)
+        answered = outcome.applied and choice is not None and outcome.answered == choice[0]
+        if answered and choice is not None and activity.reply_to_id:
+            who = Person(id=sender.id, name=sender.name)
+            card = answered_card(choice[0], who, _label(*choice))
             await self.outbound.update(outcome.ref or located.ref, activity.reply_to_id, card)
 
 
@@ -202,7 +216,23 @@ def _submitted_choice(value: Any) -> tuple[str, str] | None:
     return decode_choice(raw) if isinstance(raw, str) else None
 
 
-def _label(value: Any, chosen: str) -> str:
-    """What the clicked button said, when the card sent it; else the value itself."""
-    label = value.get("label") if isinstance(value, dict) else None
-    return label if isinstance(label, str) and label else chosen
+def _label(question_id: str, chosen: str) -> str:
+    """The chosen option's label from the catalog, not from the card's data (which a client
+    could change); a clarification's option is its whole answer, shown as is."""
+    question = QUESTIONS.get(question_id)
+    choices = question.choices if question is not None else ()
+    return next((choice.label for choice in choices if choice.id == chosen), chosen)
+
+
+def _problem(template: str) -> Notice:
+    return Notice(template=template, tone=Tone.PROBLEM)
+
+
+async def _say(turn_context: TurnContext, ref: IntakeRef, replies: Sequence[Reply]) -> None:
+    """Answer in the turn itself, for replies that could be neither posted nor queued."""
+    names: dict[str, str] = {}
+    sender = turn_context.activity.from_property
+    if sender is not None and sender.id and sender.name:
+        names[sender.id] = sender.name
+    for activity in to_activities(replies, ref, names.get):
+        await turn_context.send_activity(Activity().deserialize(activity))

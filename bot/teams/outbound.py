@@ -44,6 +44,7 @@ from bot.errors import (
     Refusal,
     StoreError,
 )
+from bot.health import Credentials
 from bot.metrics import Metrics
 from bot.ports import IntakeRef
 from bot.teams.addresses import Address, Addresses
@@ -87,6 +88,7 @@ class TeamsOutbound:
     app_id: str
     addresses: Addresses
     metrics: Metrics | None = None
+    credentials: Credentials | None = None
 
     @property
     def start_command(self) -> str | None:
@@ -145,6 +147,8 @@ class TeamsOutbound:
             raise DeliveryDeferredError(
                 f"the conversation's address is unreadable: {exc}"
             ) from None
+        except ValueError:
+            raise DeliveryRefusedError("unreadable_conversation_address", Refusal.OTHER) from None
         if address is None:
             # Nothing was ever heard from there: nobody can be told, and retrying won't help.
             raise DeliveryRefusedError("no_conversation_address", Refusal.CHANNEL_GONE)
@@ -159,6 +163,14 @@ class TeamsOutbound:
         """Run `logic` in a proactive turn, turning the connector's failures into delivery errors."""
         try:
             await self.continue_conversation(reference, logic, self.app_id)
+        except PermissionError:
+            # Microsoft's login server refused the app id and password (a revoked or expired
+            # client secret): no post can go out until it is fixed. /readyz says so.
+            self._count(method, "token_refused")
+            log.error("teams.token_refused", method=method, conversation=reference.conversation.id)
+            if self.credentials is not None:
+                self.credentials.refused = "token_refused"
+            raise DeliveryRefusedError("token_refused", Refusal.OTHER) from None
         except ErrorResponseException as exc:
             status = exc.response.status_code if exc.response is not None else 0
             self._count(method, str(status))
@@ -180,6 +192,8 @@ class TeamsOutbound:
             log.warning("teams.connection_lost", method=method, error=type(exc).__name__)
             raise DeliveryUnknownError(f"{type(exc).__name__} during {method}") from None
         self._count(method, "ok")
+        if self.credentials is not None:
+            self.credentials.refused = None
 
     def _count(self, method: str, result: str) -> None:
         if self.metrics is not None:

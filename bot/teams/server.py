@@ -18,6 +18,7 @@ answered here.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,12 +35,14 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
     ConfigurationServiceClientCredentialFactory,
 )
+from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
+from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 from redis.asyncio import Redis
 
 from bot.delivery import DeliveryWorker
 from bot.errors import ConfigurationError
-from bot.health import Readiness, add_health_routes
+from bot.health import Credentials, Readiness, add_health_routes
 from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
 from bot.runtime import open_runtime
@@ -68,7 +71,12 @@ def check_settings(settings: Settings) -> None:
                 "or, for the Bot Framework Emulator only, leave it empty and set "
                 "INTAKE_INSECURE_SKIP_AUTH=true."
             )
-    elif settings.microsoft_app_password is None:
+    elif settings.insecure_skip_auth:
+        log.warning(
+            "teams.insecure_skip_auth_ignored",
+            hint="MICROSOFT_APP_ID is set, so every activity is authenticated all the same",
+        )
+    if settings.microsoft_app_id and settings.microsoft_app_password is None:
         problems.append(
             "MICROSOFT_APP_PASSWORD is not set: create a client secret for the bot's app "
             "registration (Certificates & secrets) and set it."
@@ -86,6 +94,15 @@ def check_settings(settings: Settings) -> None:
         )
     if problems:
         raise ConfigurationError("; ".join(problems))
+
+
+def authenticates(settings: Settings, app_id: str) -> bool:
+    """Whether activities must carry a Bot Framework token: always, but for the Emulator.
+
+    Off only with no app id and the explicit INTAKE_INSECURE_SKIP_AUTH; an app id
+    keeps it on whatever the switch says.
+    """
+    return bool(app_id) or not settings.insecure_skip_auth
 
 
 def bot_config(settings: Settings) -> Any:
@@ -140,27 +157,46 @@ def make_web_app(
             return web.Response(status=503, text="shutting down; retry")
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415, text="expected a JSON Bot Framework activity")
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        auth_header = request.headers.get("Authorization", "")
+        scheme, _, token = auth_header.partition(" ")
         if authenticate and (scheme != "Bearer" or not token.strip()):
             return web.Response(status=401, text="a Bot Framework bearer token is required")
+        # The activity is read here, not by botbuilder, which would turn a malformed body
+        # into a 500 and log what it could not read.
+        activity = _activity(await request.read())
+        if activity is None:
+            return web.Response(
+                status=400, text="expected one JSON object: a Bot Framework activity with a type"
+            )
         try:
-            await request.json()
-        except ValueError:
-            return web.Response(status=400, text="the body is not a JSON activity")
-        try:
-            response = await adapter.process(request, bot)
+            await adapter.process_activity(auth_header, activity, bot.on_turn)
         except TurnFailedError:
             return web.Response(status=500, text="the turn failed; it was logged")
         except (jwt.PyJWTError, PermissionError, IndexError):
             # A token botbuilder could not verify (IndexError: a key id it does not know).
             # The bot's own failures arrive as TurnFailedError, so these are authentication's.
             return web.Response(status=401, text="the bearer token was refused")
-        return response or web.Response(status=201)
+        return web.Response(status=201)
 
     web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     web_app.router.add_post(MESSAGES_PATH, messages)
     add_health_routes(web_app, readiness)
     return web_app
+
+
+def _activity(body: bytes) -> Activity | None:
+    """The activity a request body holds; None for anything that is not one JSON activity."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        return None
+    try:
+        activity = Activity().deserialize(data)
+    except (DeserializationError, ValueError, TypeError, AttributeError):
+        return None
+    return activity if isinstance(activity, Activity) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,21 +233,22 @@ async def teams_server(
     )
     adapter = CloudAdapter(authentication)
     app_id = (config.APP_ID if config is not None else settings.microsoft_app_id) or ""
-    metrics = Metrics()
+    metrics, credentials = Metrics(), Credentials()
+    # open_runtime makes the Redis client the outbound reads addresses with; keep what it made.
     holder: dict[str, TeamsOutbound] = {}
 
     def outbound_on(client: Redis) -> TeamsOutbound:
         addresses = Addresses(client, settings.key_prefix)
         holder["outbound"] = TeamsOutbound(
-            adapter.continue_conversation, app_id, addresses, metrics
+            adapter.continue_conversation, app_id, addresses, metrics, credentials
         )
         return holder["outbound"]
 
     async with open_runtime(settings, outbound_on, metrics) as runtime:
         outbound = holder["outbound"]
         bot = IntakeTeamsBot(runtime.service, outbound, outbound.addresses)
-        readiness = Readiness(runtime.store, runtime.metrics)
-        authenticate = bool(app_id) or not settings.insecure_skip_auth
+        readiness = Readiness(runtime.store, runtime.metrics, credentials)
+        authenticate = authenticates(settings, app_id)
         web_app = make_web_app(adapter, bot, readiness, authenticate=authenticate)
         runner = web.AppRunner(web_app, keepalive_timeout=settings.http_idle_timeout_seconds)
         await runner.setup()

@@ -13,9 +13,11 @@ from bot.state.keys import (
     channel_index_key,
     channel_tag,
     cluster_slot,
+    conversation_key,
     delivery_key,
     intake_delivery_key,
     intake_key,
+    names_key,
     place_key,
 )
 
@@ -102,12 +104,13 @@ def test_user_with_separator_does_not_reach_another_thread() -> None:
 
 @given(refs, component, component)
 def test_an_intakes_keys_share_one_cluster_slot(ref: IntakeRef, user: str, delivery: str) -> None:
-    """Intake, places, channel index and its deliveries can go in one Lua script on a Cluster."""
+    """Intake, places, channel index, deliveries and the channel's address share one slot."""
     keys = [
         intake_key(ref, PREFIX),
         place_key(ref, user, PREFIX),
         channel_index_key(ref.platform, ref.workspace, ref.channel, PREFIX),
         intake_delivery_key(ref, delivery, PREFIX),
+        conversation_key(ref.platform, ref.workspace, ref.channel, PREFIX),
     ]
     tag = channel_tag(ref.platform, ref.workspace, ref.channel)
     assert {_hash_tag(k) for k in keys} == {tag[1:-1]}
@@ -150,7 +153,7 @@ def test_prefixes_that_could_break_the_layout_are_refused(prefix: str) -> None:
 
 
 def test_kinds_never_share_a_key() -> None:
-    """An intake record, a place, an index and a delivery mark never overwrite each other."""
+    """No two kinds of record (intake, place, index, delivery marks, address, names) collide."""
     ref = IntakeRef("slack", "T", "C", "")
     keys = {
         intake_key(ref, PREFIX),
@@ -158,5 +161,7 @@ def test_kinds_never_share_a_key() -> None:
         channel_index_key("slack", "T", "C", PREFIX),
         intake_delivery_key(ref, "", PREFIX),
         delivery_key("slack", "", PREFIX),
+        conversation_key("slack", "T", "C", PREFIX),
+        names_key("slack", "T", PREFIX),
     }
-    assert len(keys) == 5
+    assert len(keys) == 7

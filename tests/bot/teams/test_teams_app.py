@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from structlog.testing import capture_logs
+
 from bot.ports import IntakeRef
 from bot.state.keys import conversation_key, intake_key
 from bot.state.store import StateStore
@@ -28,6 +31,7 @@ from testkit.teams_activities import (
     signed_headers,
     thread_id,
 )
+from testkit.teams_standin import BotRegistration
 
 from .conftest import TeamsBot
 from .test_cards import assert_valid
@@ -267,3 +271,60 @@ async def test_a_connector_error_is_retried_and_the_question_lands(teams_bot: Te
     posted = teams_bot.connector.activities(thread_id(root))
     assert [question_of(activity) for activity in posted] == ["volume"]
     assert [call.status for call in teams_bot.connector.calls()][:2] == [500, 201]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b'"x"',
+        b"3",
+        b"null",
+        b"{not json",
+        b'{"text": "no type"}',
+        b'{"type": "message", "conversation": "abc"}',
+        b'{"type": "message", "entities": "SECRET-BODY-xyz"}',
+        '{"type": "message", "text": "\udcff"}'.encode("utf-8", "surrogatepass"),
+    ],
+)
+async def test_a_malformed_activity_gets_a_4xx_and_is_never_logged(
+    teams_bot: TeamsBot, body: bytes
+) -> None:
+    """Bodies that are not one activity: 400 before botbuilder sees them, nothing posted or logged."""
+    headers = {"Content-Type": "application/json", "Authorization": "Bearer not-a-jwt"}
+    with capture_logs() as logs:
+        async with teams_bot.http.post(teams_bot.messages_url, data=body, headers=headers) as r:
+            status = r.status
+    assert 400 <= status < 500, status
+    assert teams_bot.connector.calls() == []
+    assert "SECRET-BODY" not in json.dumps(logs, default=str)
+
+
+async def test_a_body_that_is_not_json_typed_gets_415(teams_bot: TeamsBot) -> None:
+    """A form post to the messaging endpoint is refused as the wrong media type."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": "Bearer x"}
+    async with teams_bot.http.post(teams_bot.messages_url, data=b"a=1", headers=headers) as r:
+        assert r.status == 415
+
+
+async def test_a_forged_mention_entity_is_skipped_not_a_500(teams_bot: TeamsBot) -> None:
+    """A mention entity in the wrong shape is ignored; the message is still read."""
+    root = await start_in_channel(teams_bot)
+    reply = channel_reply("40 GB a day", root_id=root, service_url=teams_bot.connector.service_url)
+    reply["entities"].append({"type": "mention", "mentioned": "x", "text": 5})
+    replies = await teams_bot.send(reply)
+    assert question_of(replies[-1]) == "stakeholders"
+
+
+async def test_a_refused_bot_secret_turns_readiness_off_and_is_counted(
+    teams_bot: TeamsBot,
+) -> None:
+    """Microsoft's login server refuses the bot: no post, /readyz says why, the metric counts it."""
+    teams_bot.identity.reset()
+    teams_bot.identity.registration = BotRegistration(password="rotated-elsewhere")
+    post = channel_post("start Fraud scoring", service_url=teams_bot.connector.service_url)
+    assert await teams_bot.deliver(post) in (200, 201)
+    await teams_bot.running.worker.idle()
+    assert teams_bot.connector.activities(str(post["conversation"]["id"])) == []
+    status, body = await teams_bot.get("/readyz")
+    assert (status, body.get("token")) == (503, "token_refused")

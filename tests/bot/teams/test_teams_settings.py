@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import ConfigurationError
 from bot.settings import Settings
-from bot.teams.server import bot_config, check_settings
+from bot.teams.server import authenticates, bot_config, check_settings
 
 
 def settings(**values: str) -> Settings:
@@ -19,8 +19,24 @@ def test_an_empty_app_id_without_the_explicit_switch_refuses_to_start() -> None:
     assert "INTAKE_INSECURE_SKIP_AUTH=true" in str(refused.value)
 
 
-def test_an_empty_app_id_with_the_switch_starts_for_the_emulator() -> None:
-    check_settings(settings(INTAKE_INSECURE_SKIP_AUTH="true"))
+def test_an_empty_app_id_with_the_switch_starts_for_the_emulator_unauthenticated() -> None:
+    """Only this pair turns authentication off: the Emulator sends no token."""
+    emulator = settings(INTAKE_INSECURE_SKIP_AUTH="true")
+    check_settings(emulator)
+    assert authenticates(emulator, app_id="") is False
+
+
+@pytest.mark.parametrize("skip", ["true", "false"])
+def test_an_app_id_keeps_authentication_on_whatever_the_switch_says(skip: str) -> None:
+    """A real registration is never served unauthenticated, even with the switch left on."""
+    configured = settings(
+        MICROSOFT_APP_ID="abc",
+        MICROSOFT_APP_PASSWORD="secret",
+        MICROSOFT_APP_TENANT_ID="tenant-1",
+        INTAKE_INSECURE_SKIP_AUTH=skip,
+    )
+    check_settings(configured)
+    assert authenticates(configured, app_id="abc") is True
 
 
 def test_an_app_id_without_a_password_and_a_single_tenant_bot_without_its_tenant_say_both() -> None:
