@@ -153,19 +153,19 @@ class TurnFailedError(Exception):
 class IntakeTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships no types
     """Hands each message and card submission to the service, and updates a clicked card."""
 
-    async def on_turn(self, turn_context: TurnContext) -> None:
-        try:
-            await super().on_turn(turn_context)
-        except Exception as error:
-            log.error("teams.turn_failed", error=type(error).__name__, exc_info=error)
-            raise TurnFailedError(type(error).__name__) from error
-
     def __init__(
         self, service: IntakeService, outbound: TeamsOutbound, addresses: Addresses
     ) -> None:
         self.service = service
         self.outbound = outbound
         self.addresses = addresses
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        try:
+            await super().on_turn(turn_context)
+        except Exception as error:
+            log.error("teams.turn_failed", error=type(error).__name__, exc_info=error)
+            raise TurnFailedError(type(error).__name__) from error
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -178,6 +178,8 @@ class IntakeTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships
             return
         text, people, addressed = read_text(activity)
         choice = _submitted_choice(activity.value)
+        if choice is None and not (text or addressed):
+            return  # an image, a file or someone else's card: nothing to read
         located = locate(activity, addressed=addressed or choice is not None)
         if located is None:
             log.info("teams.unplaced_activity", activity_type=activity.type)

@@ -328,3 +328,17 @@ async def test_a_refused_bot_secret_turns_readiness_off_and_is_counted(
     assert teams_bot.connector.activities(str(post["conversation"]["id"])) == []
     status, body = await teams_bot.get("/readyz")
     assert (status, body.get("token")) == (503, "token_refused")
+
+
+async def test_a_reply_without_text_such_as_an_image_is_left_alone(teams_bot: TeamsBot) -> None:
+    """A reply holding only an attachment is not an answer: no re-ask, nothing saved."""
+    root = await start_in_channel(teams_bot)
+    reply = channel_reply(
+        "x", root_id=root, service_url=teams_bot.connector.service_url, mention_bot=False
+    )
+    del reply["text"]
+    reply["attachments"] = [{"contentType": "image/png", "contentUrl": "https://example.com/i.png"}]
+    assert await teams_bot.send(reply) == []
+    intake = await stored_intake(teams_bot, chain_ref(root))
+    assert intake is not None
+    assert intake.answer_count == 0
