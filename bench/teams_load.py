@@ -50,6 +50,7 @@ from bot.logging_setup import configure_logging
 from bot.settings import LogFormat, Settings
 from bot.teams.server import teams_server
 from testkit.answers import HAPPY_ANSWERS
+from testkit.redis_servers import delete_prefix
 from testkit.teams_activities import (
     Person,
     channel_post,
@@ -189,8 +190,7 @@ async def redis_for_bench() -> AsyncIterator[tuple[str | None, str]]:
     finally:
         if url:
             client = redis.Redis.from_url(url)
-            async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-                await client.delete(key)
+            await delete_prefix(client, prefix)
             await client.aclose()
 
 

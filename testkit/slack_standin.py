@@ -65,12 +65,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
+from testkit.local_server import Started, serve
 from testkit.slack_signing import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, USER_ID
 
 STANDIN_BOT_TOKEN = "xoxb-0000000000-intake-standin"
@@ -254,7 +254,7 @@ class _Listing:
         }
 
 
-class SlackWebApiStandIn:
+class SlackWebApiStandIn(Started):
     """The Slack Web API on 127.0.0.1, recording every call; start it with ``async with``."""
 
     def __init__(
@@ -311,13 +311,8 @@ class SlackWebApiStandIn:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get(_SOCKET_PATH, self._socket)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
-        await site.start()
-        self._runner = runner
+        self._runner, host, port = await serve(app, self._host, self._port)
         self._loop = asyncio.get_running_loop()
-        host, port = runner.addresses[0][:2]
         self._base_url = f"http://{host}:{port}/api/"
 
     async def stop(self) -> None:
@@ -328,18 +323,6 @@ class SlackWebApiStandIn:
             await self._runner.cleanup()
             self._runner = None
             self._loop = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def base_url(self) -> str:
@@ -1384,7 +1367,7 @@ def run_standin_in_thread(
     standin = SlackWebApiStandIn(token=token)
     started: concurrent.futures.Future[Callable[[], object]] = concurrent.futures.Future()
 
-    async def serve() -> None:
+    async def run_until_stopped() -> None:
         loop = asyncio.get_running_loop()
         stop_requested = asyncio.Event()
         await standin.start()
@@ -1395,7 +1378,7 @@ def run_standin_in_thread(
             await standin.stop()
 
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="slack-standin") as pool:
-        served = pool.submit(asyncio.run, serve())
+        served = pool.submit(asyncio.run, run_until_stopped())
         first: list[concurrent.futures.Future[Any]] = [started, served]
         concurrent.futures.wait(
             first, timeout=start_timeout, return_when=concurrent.futures.FIRST_COMPLETED

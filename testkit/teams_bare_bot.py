@@ -20,8 +20,7 @@ authentication is answered 401 as the Bot Framework expects, never 500:
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import jwt
 from aiohttp import web
@@ -31,6 +30,8 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botframework.connector.auth import ServiceClientCredentialsFactory
+
+from testkit.local_server import Started, serve
 
 MESSAGES_PATH = "/api/messages"
 
@@ -50,7 +51,7 @@ class ReplyOnceBot(ActivityHandler):
         )
 
 
-class BareTeamsBot:
+class BareTeamsBot(Started):
     """The bare bot served on 127.0.0.1 (a free port by default); start it with ``async with``."""
 
     def __init__(
@@ -90,12 +91,7 @@ class BareTeamsBot:
 
     async def start(self) -> None:
         """Bind the port and start answering."""
-        runner = web.AppRunner(self.app(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
-        await site.start()
-        self._runner = runner
-        host, port = runner.addresses[0][:2]
+        self._runner, host, port = await serve(self.app(), self._host, self._port)
         self._url = f"http://{host}:{port}{MESSAGES_PATH}"
 
     async def stop(self) -> None:
@@ -103,18 +99,6 @@ class BareTeamsBot:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def messages_url(self) -> str:

@@ -92,6 +92,8 @@ from jwt.algorithms import RSAAlgorithm
 from msal import ConfidentialClientApplication
 from msrest.authentication import Authentication
 
+from testkit.local_server import Started, serve
+
 # The bot's Azure registration, as the tests and the bare bot use it.
 APP_ID = "5e1f0c2a-7b3d-4e8f-9a6b-0c1d2e3f4a5b"
 APP_PASSWORD = "intake-standin-client-secret"
@@ -813,7 +815,7 @@ class _Route:
     activity_id: str | None = None
 
 
-class TeamsConnectorStandIn:
+class TeamsConnectorStandIn(Started):
     """The Bot Framework connector as Teams serves it, on 127.0.0.1; start it with ``async with``."""
 
     def __init__(
@@ -843,12 +845,7 @@ class TeamsConnectorStandIn:
         """Bind a free port and start answering."""
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
-        await site.start()
-        self._runner = runner
-        host, port = runner.addresses[0][:2]
+        self._runner, host, port = await serve(app, self._host, self._port)
         self._service_url = f"http://{host}:{port}/{self._region}/"
 
     async def stop(self) -> None:
@@ -857,18 +854,6 @@ class TeamsConnectorStandIn:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def service_url(self) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,14 +22,13 @@ from bot.slack.limits import (
     SECTION_TEXT_MAX,
 )
 from conversations import messages as msg
-from conversations.answers import read_answers
-from conversations.assessment import assess
 from conversations.dialogue import ask
 from conversations.people import Owner, Person
 from conversations.questions import CATALOG, Question
 from conversations.replies import Notice, Reask, SummaryReply, Tone
 from conversations.risks import Risk, Severity
-from conversations.summary import AnswerLine, Conflict, Summary
+from conversations.summary import Conflict, Summary
+from testkit.summaries import answer_line, sample_summary
 from tests.bot.slack.conftest import assert_valid_blocks
 
 REF = IntakeRef("slack", "T0INTAKE01", "C0PROJECT1", "1700000000.000100")
@@ -38,33 +36,10 @@ INTAKE = "T0INTAKE01/C0PROJECT1/1700000000.000100"
 ALICE = "U0ALICE01"
 BOB = "U0BOB0002"
 HOSTILE = "<!channel> & <https://evil.example|your bank> <@U0EVE0001>"
-ANSWERS = {
-    "volume": "40 GB a day",
-    "churn": "nightly",
-    "sla": "under 50 ms",
-    "customer": "partner apps over the internet",
-    "config": "no",
-}
 
 
 def _summary(**changes: Any) -> Summary:
-    typed = read_answers(ANSWERS)
-    assert not isinstance(typed, list), typed
-    summary = Summary(
-        project="Fraud scoring",
-        owner=None,
-        started_by=ALICE,
-        produced_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-        assessment=assess(typed, owner=None),
-        answers=(),
-        conflicts=(),
-        open_questions=(),
-    )
-    return summary.model_copy(update=changes)
-
-
-def _line(question_id: str, text: str, by: str) -> AnswerLine:
-    return AnswerLine(question_id=question_id, title=question_id.title(), text=text, by=by)
+    return sample_summary(ALICE, **changes)
 
 
 def _texts(block: dict[str, Any]) -> list[str]:
@@ -93,8 +68,8 @@ def test_summary_card_stays_within_limits_however_much_there_is() -> None:
         Conflict(
             question_id=question.id,
             title=question.title,
-            answers=tuple(_line(question.id, HOSTILE * 30, f"U0PERSON{n}") for n in range(5)),
-            used=_line(question.id, HOSTILE * 30, "U0PERSON4"),
+            answers=tuple(answer_line(question.id, HOSTILE * 30, f"U0PERSON{n}") for n in range(5)),
+            used=answer_line(question.id, HOSTILE * 30, "U0PERSON4"),
         )
         for question in CATALOG
     )
@@ -150,8 +125,11 @@ def test_conflicts_mention_each_person_and_escape_their_words() -> None:
     conflict = Conflict(
         question_id="volume",
         title="Data volume",
-        answers=(_line("volume", "2 TB <!here>", BOB), _line("volume", "40 GB a day", ALICE)),
-        used=_line("volume", "40 GB a day", ALICE),
+        answers=(
+            answer_line("volume", "2 TB <!here>", BOB),
+            answer_line("volume", "40 GB a day", ALICE),
+        ),
+        used=answer_line("volume", "40 GB a day", ALICE),
     )
     kwargs = _kwargs(blocks.summary_message(_summary(conflicts=(conflict,))))
     shown = json.dumps(kwargs["blocks"])

@@ -6,7 +6,6 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -32,8 +31,6 @@ from bot.teams.cards import (
     to_activities,
 )
 from conversations import messages as msg
-from conversations.answers import read_answers
-from conversations.assessment import assess
 from conversations.dialogue import ask
 from conversations.people import Owner, Person
 from conversations.questions import CATALOG, Question
@@ -47,8 +44,9 @@ from conversations.replies import (
     Tone,
 )
 from conversations.risks import Risk, Severity
-from conversations.summary import AnswerLine, Conflict, Summary
+from conversations.summary import Conflict, Summary
 from testkit.answers import HAPPY_ANSWERS
+from testkit.summaries import answer_line, sample_summary
 from tests.conversations.flow import Flow
 
 SCHEMA_PATH = Path(testkit.__file__).parent / "adaptive_card_schema.json"
@@ -67,14 +65,6 @@ HOSTILE_SHOWN = (
     r"\{\{DATE(2017-02-14T06:08:00Z)\}\} &amp; \\"
 )
 RAW_PIECES = ("[x](", "![i](", "<at>General", "<b>", "**loud**", "{{DATE")
-DECISION = {
-    "volume": "40 GB a day",
-    "churn": "nightly",
-    "sla": "under 50 ms",
-    "customer": "partner apps over the internet",
-    "config": "no",
-}
-
 # Teams' host extension of the card root (cards-format.md: mentions in `msteams.entities`),
 # which the public schema does not list; everything else is checked by the schema as it is.
 MSTEAMS = {
@@ -169,19 +159,7 @@ def rendered(replies: Sequence[Reply], **kwargs: Any) -> list[dict[str, Any]]:
 
 
 def summary_of(**changes: Any) -> Summary:
-    typed = read_answers(DECISION)
-    assert not isinstance(typed, list), typed
-    summary = Summary(
-        project="Fraud scoring",
-        owner=None,
-        started_by=ALICE,
-        produced_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-        assessment=assess(typed, owner=None),
-        answers=(),
-        conflicts=(),
-        open_questions=(),
-    )
-    return summary.model_copy(update=changes)
+    return sample_summary(ALICE, **changes)
 
 
 def metadata(reply: Reply) -> PostMetadata:
@@ -189,10 +167,6 @@ def metadata(reply: Reply) -> PostMetadata:
     found = metadata_for(reply, REF)
     assert found is not None, reply
     return found
-
-
-def line(question_id: str, text: str, by: str) -> AnswerLine:
-    return AnswerLine(question_id=question_id, title=question_id.title(), text=text, by=by)
 
 
 def whole_intake() -> list[list[Reply]]:
@@ -503,8 +477,8 @@ def test_hostile_typed_text_renders_as_plain_text_everywhere() -> None:
     conflict = Conflict(
         question_id="volume",
         title="Data volume",
-        answers=(line("volume", HOSTILE, BOB), line("volume", "40 GB a day", ALICE)),
-        used=line("volume", HOSTILE, BOB),
+        answers=(answer_line("volume", HOSTILE, BOB), answer_line("volume", "40 GB a day", ALICE)),
+        used=answer_line("volume", HOSTILE, BOB),
     )
     summary = summary_of(project=HOSTILE, owner=HOSTILE, conflicts=(conflict,))
     activities = rendered([started, reask, ask("volume", ALICE, current_answer=HOSTILE)])
@@ -583,8 +557,8 @@ def test_the_summary_card_holds_what_slacks_summary_card_holds() -> None:
     conflict = Conflict(
         question_id="sla",
         title="SLA",
-        answers=(line("sla", "under 50 ms", ALICE), line("sla", "2 seconds", BOB)),
-        used=line("sla", "2 seconds", BOB),
+        answers=(answer_line("sla", "under 50 ms", ALICE), answer_line("sla", "2 seconds", BOB)),
+        used=answer_line("sla", "2 seconds", BOB),
     )
     base = summary_of()
     a = base.assessment.model_copy(update={"risks": (risk,)})
@@ -648,8 +622,10 @@ def _huge_summary(filler: str) -> Summary:
         Conflict(
             question_id=question.id,
             title=question.title,
-            answers=tuple(line(question.id, filler * 40, f"29:1person{n}") for n in range(6)),
-            used=line(question.id, filler * 40, "29:1person5"),
+            answers=tuple(
+                answer_line(question.id, filler * 40, f"29:1person{n}") for n in range(6)
+            ),
+            used=answer_line(question.id, filler * 40, "29:1person5"),
         )
         for question in CATALOG
     )
