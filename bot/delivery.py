@@ -262,7 +262,11 @@ class DeliveryWorker:
             await pace.wait_turn()
             try:
                 await self.outbound.post(
-                    ref, item.entry.replies, key=item.id, maybe_posted=maybe_posted
+                    ref,
+                    item.entry.replies,
+                    only_for=item.entry.only_for,
+                    key=item.id,
+                    maybe_posted=maybe_posted,
                 )
             except DeliveryRefusedError as exc:
                 log.error("outbox.dropped", entry=item.id, thread=ref.thread, reason=exc.reason)

@@ -13,7 +13,16 @@ from collections.abc import Callable, Sequence
 from conversations import messages as msg
 from conversations.markup import strip
 from conversations.people import Owner, Person
-from conversations.replies import Clarify, Notice, QuestionReply, Reask, Reply, SummaryReply
+from conversations.replies import (
+    Clarify,
+    Notice,
+    QuestionReply,
+    Reask,
+    RecordReply,
+    Reply,
+    SummaryReply,
+    WarningReply,
+)
 from conversations.strategies import ReportCard
 from conversations.summary import Summary
 
@@ -127,6 +136,12 @@ def _owner(owner: Owner | None, mention: Mentioner) -> str:
     return mention(owner) if isinstance(owner, Person) else owner
 
 
+def render_warning(warning: WarningReply, mention: Mentioner = by_label) -> str:
+    """A warning to the owner: its first sentence, then what changed, one line each."""
+    first, *rest = (render_notice(line, mention) for line in warning.lines)
+    return "\n".join(["!" * 60, first, *(f"  {line}" for line in rest), "!" * 60])
+
+
 def render_replies(replies: Sequence[Reply], mention: Mentioner = by_label) -> str:
     """One turn's replies as text: notices in a row read as one paragraph, blocks apart."""
     parts: list[str] = []
@@ -153,4 +168,8 @@ def render_reply(reply: Reply, mention: Mentioner = by_label) -> str:
         return render_clarify(reply)
     if isinstance(reply, SummaryReply):
         return render_summary(reply.summary, mention)
+    if isinstance(reply, WarningReply):
+        return render_warning(reply, mention)
+    if isinstance(reply, RecordReply):
+        return reply.markdown.rstrip("\n")
     raise TypeError(f"unknown reply {type(reply).__name__}")

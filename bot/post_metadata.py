@@ -11,11 +11,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from bot.ports import IntakeRef
-from conversations.replies import Clarify, QuestionReply, Reply, SummaryReply
+from conversations.replies import Clarify, QuestionReply, Reply, SummaryReply, WarningReply
 
 QUESTION_EVENT = "intake_question"
 SUMMARY_EVENT = "intake_summary"
 NOTICE_EVENT = "intake_notice"
+SCOPE_CHANGE_EVENT = "intake_scope_change"
 OUTBOX_ID = "outbox_id"
 PART = "part"
 
@@ -83,4 +84,23 @@ def metadata_for(reply: Reply, ref: IntakeRef) -> PostMetadata | None:
                 "risks": len(a.risks),
             },
         )
+    if isinstance(reply, WarningReply):
+        return scope_change_metadata(reply, ref)
     return None
+
+
+def scope_change_metadata(reply: WarningReply, ref: IntakeRef) -> PostMetadata:
+    """A warning's object; `status` is open, approved, rejected, or notice (waits for nothing)."""
+    warning = reply.warning
+    return PostMetadata(
+        event_type=SCOPE_CHANGE_EVENT,
+        event_payload={
+            "intake": intake_id(ref),
+            "warning": warning.number,
+            "kind": warning.kind.value,
+            "question_id": ",".join(warning.question_ids),
+            "from_strategy": warning.from_strategy.value,
+            "to_strategy": warning.to_strategy.value,
+            "status": warning.status.value,
+        },
+    )

@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import structlog
+from pydantic import TypeAdapter
 from structlog.contextvars import bound_contextvars
 
 from bot.errors import (
@@ -58,6 +59,7 @@ from bot.state.keys import (
     answer_log_key,
     channel_index_key,
     delivery_key,
+    history_log_key,
     intake_delivery_key,
     intake_key,
     outbox_key,
@@ -75,14 +77,27 @@ from bot.state.store import (
     with_retries,
 )
 from conversations import messages as msg
+from conversations.changes import HistoryEntry
 from conversations.dialogue import opening, read_start, step
 from conversations.events import Event, Start, Text
-from conversations.intake import DialogueState, Intake, Place, new_answer
+from conversations.history import history_page, page_slice
+from conversations.intake import AnswerRecord, DialogueState, Intake, Place, new_answer, new_history
 from conversations.messages import ROOT_MESSAGE
 from conversations.people import Person
-from conversations.replies import Notice, Reply, Tone
+from conversations.record import record_filename, requirements_record
+from conversations.replies import (
+    HistoryRequest,
+    Notice,
+    RecordReply,
+    RecordRequest,
+    Reply,
+    Tone,
+)
+from conversations.scope import decided_warnings
 
 log = structlog.get_logger(__name__)
+
+_HISTORY_ENTRY: TypeAdapter[HistoryEntry] = TypeAdapter(HistoryEntry)
 
 MAX_ATTEMPTS = 30
 # Jittered exponential backoff between attempts that lost a race: 2 ms, 4 ms, ... 64 ms bounds.
@@ -349,7 +364,8 @@ class IntakeService:
             intake=loaded_intake.value if loaded_intake else None,
             place=loaded_place.value if loaded_place else None,
         )
-        after, replies = step(before, event)
+        after, stepped = step(before, event)
+        replies = await self._looked_up(ref, after.intake, stepped, event.at)
         writes = []
         if after.intake is not None and after.intake != before.intake:
             writes.append(
@@ -384,16 +400,20 @@ class IntakeService:
             answered=answer.question_id if answer else None,
             state=after,
             told=True,  # the replies are queued by the save below
+            decided=tuple(decided_warnings(before.intake, after.intake)),
         )
         if not writes and not replies and not platform:
             return applied  # nothing to save, post or repeat
+        logs = [Append(answer_log_key(ref, self.prefix), answer)] if answer else []
+        history = history_log_key(ref, self.prefix)
+        logs += [Append(history, entry) for entry in new_history(before.intake, after.intake)]
+        outbox = outbox_key(ref, self.prefix)
         extras = Extras(
             index=index,
-            log=Append(answer_log_key(ref, self.prefix), answer) if answer else None,
-            outbox=(
-                Enqueue(outbox_key(ref, self.prefix), OutboxEntry.to(ref, tuple(replies)))
-                if replies
-                else None
+            logs=tuple(logs),
+            outbox=tuple(
+                Enqueue(outbox, OutboxEntry.to(ref, part, only_for=user))
+                for user, part in _by_audience(replies)
             ),
         )
         result = await self._save(writes, mark, extras)
@@ -420,7 +440,49 @@ class IntakeService:
         self, writes: list[Write], mark: DeliveryMark, extras: Extras
     ) -> SaveResult:
         return await self.store.save_all(
-            writes, delivery=mark, index=extras.index, log=extras.log, outbox=extras.outbox
+            writes, delivery=mark, index=extras.index, log=extras.logs, outbox=extras.outbox
+        )
+
+    async def _looked_up(
+        self, ref: IntakeRef, intake: Intake | None, replies: list[Reply], at: datetime
+    ) -> list[Reply]:
+        """The replies with what the dialogue asked to look up (history, the record) filled in.
+
+        Only the service reads the logs beside an intake; a page of history is
+        one round trip, and the record reads the whole logs once, on request.
+        """
+        if intake is None or not any(
+            isinstance(r, HistoryRequest | RecordRequest) for r in replies
+        ):
+            return replies
+        filled: list[Reply] = []
+        for reply in replies:
+            if isinstance(reply, HistoryRequest):
+                filled.extend(await self._history_page(ref, intake, reply.page))
+            elif isinstance(reply, RecordRequest):
+                filled.append(await self.record(ref, intake, at))
+            else:
+                filled.append(reply)
+        return filled
+
+    async def _history_page(self, ref: IntakeRef, intake: Intake, page: int) -> list[Reply]:
+        total, rows = await self.store.log_slice(
+            history_log_key(ref, self.prefix), *page_slice(page)
+        )
+        entries = [_HISTORY_ENTRY.validate_json(row) for row in rows]
+        return history_page(
+            intake.project, entries, page, total, baseline=intake.baseline is not None
+        )
+
+    async def record(self, ref: IntakeRef, intake: Intake, at: datetime) -> RecordReply:
+        """The requirements and decision record of one intake, from its record and both logs."""
+        answers = await self.store.log_entries(answer_log_key(ref, self.prefix), AnswerRecord)
+        _, rows = await self.store.log_slice(history_log_key(ref, self.prefix), 0, -1)
+        history = [_HISTORY_ENTRY.validate_json(row) for row in rows]
+        return RecordReply(
+            project=intake.project,
+            filename=record_filename(intake.project, intake.started_at),
+            markdown=requirements_record(intake, answers, history, at),
         )
 
     def _count_milestones(self, platform: str, before: Intake | None, after: Intake | None) -> None:
@@ -454,8 +516,20 @@ class Extras:
     """What a turn's save writes besides state: index member, log entry, outbox entry."""
 
     index: IndexEntry | None
-    log: Append | None
-    outbox: Enqueue | None
+    logs: tuple[Append, ...]
+    outbox: tuple[Enqueue, ...]
+
+
+def _by_audience(replies: Sequence[Reply]) -> list[tuple[str | None, tuple[Reply, ...]]]:
+    """The replies in runs for one audience each: everyone (None), or one user privately."""
+    runs: list[tuple[str | None, tuple[Reply, ...]]] = []
+    for reply in replies:
+        user = reply.only_for if isinstance(reply, Notice) else None
+        if runs and runs[-1][0] == user:
+            runs[-1] = (user, (*runs[-1][1], reply))
+        else:
+            runs.append((user, (reply,)))
+    return runs
 
 
 def _log_turn(inbound: Inbound, outcome: Outcome, seconds: float) -> None:

@@ -39,15 +39,18 @@ from conversations.readings import reading
 from conversations.replies import (
     ChoiceButton,
     Clarify,
+    HistoryRequest,
     Joined,
     Notice,
     Param,
     QuestionReply,
     Reask,
+    RecordRequest,
     Reply,
     SummaryReply,
     Tone,
 )
+from conversations.scope import decide, guarded
 from conversations.summary import baseline_of
 from conversations.values import ParseError, Unclear, Value
 
@@ -501,8 +504,38 @@ def _owner(turn: Turn) -> Step:
     ]
 
 
+def _approve(turn: Turn) -> Step:
+    return _decision(turn, approve=True)
+
+
+def _reject(turn: Turn) -> Step:
+    return _decision(turn, approve=False)
+
+
+def _decision(turn: Turn, *, approve: bool) -> Step:
+    """The owner's Approve or Reject of a scope-change warning (`approve 2`, or a button)."""
+    intake, replies = decide(turn.intake, turn.place.user, turn.argument, approve, turn.at)
+    return DialogueState(intake=intake, place=turn.place), replies
+
+
+def _history(turn: Turn) -> Step:
+    page = int(turn.argument) if turn.argument else 1
+    return turn.unchanged(HistoryRequest(page=max(page, 1)))
+
+
+def _export(turn: Turn) -> Step:
+    return turn.unchanged(RecordRequest())
+
+
 def _no_argument(argument: str) -> bool:
     return not argument
+
+
+def _number_or_nothing(argument: str) -> bool:
+    return not argument or (argument.isdigit() and len(argument) <= _MAX_NUMBER_DIGITS)
+
+
+_MAX_NUMBER_DIGITS = 6
 
 
 _ONE_PERSON = re.compile(r"[^,;&]+", re.IGNORECASE)
@@ -543,6 +576,10 @@ COMMANDS: dict[str, Command] = {
     "cancel": Command(_cancel),
     "summary": Command(_summary_command),
     "owner": Command(_owner, accepts=_one_person, missing=msg.OWNER_NEEDS_NAME),
+    "approve": Command(_approve, accepts=_number_or_nothing),
+    "reject": Command(_reject, accepts=_number_or_nothing),
+    "history": Command(_history, accepts=_number_or_nothing),
+    "export": Command(_export),
 }
 
 # Each handler takes its own event type; the table is keyed by that type.
@@ -554,8 +591,17 @@ _HANDLERS: dict[type, Callable[[DialogueState, Any], Step]] = {
 
 
 def step(state: DialogueState, event: Event) -> Step:
-    """Apply one event to the intake and the acting person's place; return both and the replies."""
-    return _HANDLERS[type(event)](_current_place(state), event)
+    """Apply one event to the intake and the acting person's place; return both and the replies.
+
+    Every step passes the scope-creep guard, so no front end and no command
+    can change an answer after the baseline without the owner hearing of it.
+    """
+    before = _current_place(state)
+    after, replies = _HANDLERS[type(event)](before, event)
+    intake, warnings = guarded(before.intake, after.intake, event.user, event.at)
+    if not warnings and intake is after.intake:
+        return after, replies
+    return after.model_copy(update={"intake": intake}), [*replies, *warnings]
 
 
 def _current_place(state: DialogueState) -> DialogueState:

@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from conversations.answers import Answers, parse_answer
 from conversations.assessment import assess
+from conversations.changes import HistoryEntry, ScopeWarning
 from conversations.frozen import Frozen
 from conversations.people import Owner, owner_id
 from conversations.questions import CATALOG, QUESTIONS
@@ -55,6 +56,27 @@ class Intake(Frozen):
     """Every answer ever given here, replaced ones included (the log holds them all)."""
     skipped: tuple[str, ...] = ()
     baseline: Baseline | None = None
+    # The scope-creep guard's bookkeeping (see `scope`). Each field is bounded by the
+    # catalog or by the warnings still open, so the record stays small however long the
+    # intake runs; the history itself is a log beside the record.
+    open_warnings: tuple[ScopeWarning, ...] = ()
+    """Scope-change warnings waiting for the owner's decision, oldest first."""
+    warning_count: int = 0
+    """Warnings ever raised here: the next one is number `warning_count + 1`."""
+    change_counts: dict[str, int] = Field(default_factory=dict)
+    """Question id -> how often its used answer changed since the first baseline."""
+    settled: tuple[str, ...] = ()
+    """Questions whose change the owner approved: changing one again reopens it."""
+    conflicts_since: dict[str, datetime] = Field(default_factory=dict)
+    """Question id -> since when stakeholders' answers to it have disagreed."""
+    warned: tuple[str, ...] = ()
+    """The once-only warnings already given, as `<kind>:<question id>`."""
+    quiet_changes: int = 0
+    """Changes after the baseline that moved nothing worth a warning (for the digest)."""
+    history_count: int = 0
+    """History entries ever written; the log beside the record holds them all."""
+    journal: tuple[HistoryEntry, ...] = ()
+    """The history entries of the step that last wrote any (see `new_history`)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -135,6 +157,16 @@ def new_answer(before: Intake | None, after: Intake | None) -> AnswerRecord | No
     if before is not None and before.started_at != after.started_at:
         return None  # a new intake in the thread: it holds no answers yet
     return after.answers[-1]
+
+
+def new_history(before: Intake | None, after: Intake | None) -> tuple[HistoryEntry, ...]:
+    """The history entries a step wrote, for the log beside the record (as `new_answer`)."""
+    if after is None or not after.journal:
+        return ()
+    if before is not None and before.started_at != after.started_at:
+        return ()
+    counted = before.history_count if before is not None else 0
+    return after.journal if after.history_count > counted else ()
 
 
 def latest_by_person(intake: Intake, question_id: str) -> list[AnswerRecord]:

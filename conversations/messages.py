@@ -194,6 +194,9 @@ HELP = (
     "- `edit <number or id>`: change an answer, e.g. `edit 3` or `edit sla`\n"
     "- `owner <name>`: name the project owner\n"
     "- `summary`: the recommendation so far\n"
+    "- `history`: what changed since the first summary, newest first\n"
+    "- `approve <n>` / `reject <n>`: decide scope change n (the owner only)\n"
+    "- `export`: the requirements and decision record, as a file\n"
     "- `restart`: go back to the first question\n"
     "- `cancel`: cancel the intake (its starter or owner only)"
 )
@@ -414,3 +417,141 @@ OWNER_MISSING_HINT = "reply `owner @name`."
 CHOSE = "{user} chose {label}"
 # How a mention reads when the platform never told the bot the person's name.
 UNKNOWN_PERSON = "someone"
+
+# --- the scope-creep guard ----------------------------------------------------------------
+
+DIFF_STRATEGY = "Strategy"
+# (report-card field, how the guide names it)
+DIFF_CARD_FIELDS: tuple[tuple[str, str], ...] = (
+    ("scalability", "Scalability"),
+    ("speed", "Speed"),
+    ("ease_of_deployment", "Ease of deployment"),
+    ("mlops_pipeline", "MLOps pipeline"),
+)
+DIFF_COMPUTE = "Compute"
+DIFF_COMPUTE_VALUE = "{workload}, {tool}"
+DIFF_COMPUTE_ON = " on {infrastructure}"
+DIFF_VOLUME = "Volume band"
+DIFF_REALTIME = "Real-time"
+DIFF_NEW_RISK = "New high risk"
+NO_ANSWER = "no answer"
+
+SCOPE_WARNING = (
+    "**Scope change {number}** on **{project}**: {user} changed {questions}, "
+    "and that moves the plan."
+)
+SCOPE_REPEATED = (
+    "**Warning {number}** on **{project}**: {question} has now changed {count} times since "
+    "the baseline; the requirement may not be settled."
+)
+SCOPE_REOPENED = (
+    "**Warning {number}** on **{project}**: {user} changed {question} again after the owner "
+    "approved a change to it; it is open again."
+)
+SCOPE_CONFLICT = (
+    "**Warning {number}** on **{project}**: stakeholders have disagreed on {question} for more "
+    "than {days} days. The owner settles it by answering it (`edit {n}`)."
+)
+SCOPE_CHANGE_LINE = "{question}: {old} ({old_reading}) → {new} ({new_reading})"
+SCOPE_DIFFERENCE = "{what}: {before} → {after}"
+SCOPE_OWNER_DECIDES = (
+    "{owner}: approve to make today's answers the new baseline, or reject to put the "
+    "baseline's answer back (`approve {number}` or `reject {number}`)."
+)
+SCOPE_OWNER_NOTE = "{owner}: for your attention; nothing waits for a decision."
+SCOPE_NO_OWNER = (
+    "{starter}: nobody can approve or reject this until a project owner is named (`owner @name`)."
+)
+SCOPE_DECIDED_APPROVED = "Approved by {user} on {when}."
+SCOPE_DECIDED_REJECTED = "Rejected by {user} on {when}: the baseline's answer is back."
+SCOPE_APPROVED = "{user} approved scope change {number}: today's answers are the new baseline."
+SCOPE_REJECTED = "{user} rejected scope change {number}: the baseline's answer is back."
+SCOPE_ALREADY_DECIDED = "Warning {number} is already decided, or waits for no decision."
+SCOPE_NO_SUCH_WARNING = (
+    "There is no warning '{ref}'. Use the number on the warning, for example `approve 1`."
+)
+SCOPE_NOTHING_WAITING = "No scope change is waiting for a decision."
+SCOPE_WHICH = "Several scope changes are waiting; name one, for example `approve {numbers}`."
+SCOPE_NO_OWNER_TO_DECIDE = (
+    "Nobody can approve or reject scope change {number} until a project owner is named "
+    "(`owner @name`, by the starter). The warning stays open."
+)
+SCOPE_ONLY_OWNER = (
+    "Only {owner}, the project owner, can approve or reject scope change {number}. "
+    "The warning stays open."
+)
+SCOPE_OWNER_NOT_MENTIONED = (
+    "The owner, {owner}, was named as text, so nobody can decide as the owner; name them "
+    "with a mention (`owner @name`). Scope change {number} stays open."
+)
+
+# --- the change history -------------------------------------------------------------------
+
+HISTORY_HEADER = (
+    "**Change history of {project}**: {total} entries since the first summary, newest first "
+    "(page {page} of {pages})."
+)
+HISTORY_EMPTY = "Nothing has changed on **{project}** since its first summary."
+HISTORY_NO_BASELINE = (
+    "**{project}** has no summary yet: its history starts with the first complete summary."
+)
+HISTORY_NO_PAGE = "There is no page {page}; the history has {pages}."
+HISTORY_MORE = "Older entries: `history {next}`."
+HISTORY_CHANGED = (
+    "{when}: {user} changed {question}: {old} ({old_reading}) → {new} ({new_reading})."
+)
+HISTORY_CHANGED_WARNED = (
+    "{when}: {user} changed {question}: {old} ({old_reading}) → {new} ({new_reading}); "
+    "this raised scope change {number}."
+)
+HISTORY_APPROVED = "{when}: {user} approved scope change {number}."
+HISTORY_REJECTED = (
+    "{when}: {user} rejected scope change {number}; the baseline's answer was put back."
+)
+HISTORY_WARNED = "{when}: warning {number} to the owner: {reason} ({question})."
+# WarningKind value -> how the history and the record name it.
+WARNING_REASONS: dict[str, str] = {
+    "scope_change": "a change that moves the plan",
+    "repeated_changes": "an answer changed more than twice",
+    "reopened": "a question reopened after an approval",
+    "unsettled_conflict": "stakeholders' answers unsettled for more than 3 days",
+}
+
+# --- the requirements and decision record (Markdown) --------------------------------------
+
+RECORD_TITLE = "# Requirements and decision record: {project}"
+RECORD_FACTS = (
+    "- Started by {starter} on {started}\n"
+    "- Project owner: {owner}\n"
+    "- Status: {status}; {answered} of {total} questions answered\n"
+    "- Record written {written}"
+)
+RECORD_NO_OWNER = "none named (a high risk: nobody holds the veto over scope changes)"
+RECORD_RECOMMENDATION = "## Recommendation: {strategy} (score {score:.0f})"
+RECORD_NOT_READY = (
+    "## Recommendation\n\nNot enough answers to recommend yet: still missing {missing}."
+)
+RECORD_WHY = "### Why"
+RECORD_REPORT_CARD = "### Report card ({source})"
+RECORD_CARD_HEADER = (
+    "| Scalability | Speed | Ease of deployment | MLOps pipeline |\n|---|---|---|---|"
+)
+RECORD_COMPUTE = "### Compute sizing\n\n{workload}: {tool}, on {infrastructure}."
+RECORD_ALTERNATIVES = "### Alternatives, and what would make each win"
+RECORD_RISKS = "### Risks"
+RECORD_ANSWERS = "## Answers"
+RECORD_QUESTION = "### {number}. {title}"
+RECORD_USED = "Used: {text} ({reading}), given by {by}."
+RECORD_UNANSWERED = "No answer."
+RECORD_SKIPPED = "Skipped."
+RECORD_GIVEN = "Every answer given:"
+RECORD_ANSWER_LINE = "- {when}, {by}: {text}"
+RECORD_CONFLICTS = "## Conflicts"
+RECORD_CONFLICT_LINE = "- {title}: {answers}; the decision uses {used}."
+RECORD_HISTORY = "## Change history"
+RECORD_NO_HISTORY = "No change since the first summary."
+RECORD_OPEN_WARNINGS = "## Scope changes waiting for the owner"
+RECORD_OPEN_WARNING = (
+    "- Scope change {number}: {questions}, {from_strategy} → {to_strategy}, raised {when} by {by}."
+)
+RECORD_NONE = "None."

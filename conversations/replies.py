@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from conversations.changes import ScopeWarning
 from conversations.frozen import Frozen
 from conversations.people import Person
 from conversations.summary import Summary
@@ -45,6 +46,8 @@ class Notice(Frozen):
     template: str
     params: dict[str, Param] = Field(default_factory=dict)
     tone: Tone = Tone.INFO
+    only_for: str | None = None
+    """Shown to this user only where the front end can (a refusal nobody else needs)."""
 
     def fill(
         self,
@@ -57,13 +60,14 @@ class Notice(Frozen):
         Typed text is escaped, people become mentions, lists are joined.
         Numbers stay numbers, so a template may format them (`{length:,}`).
         """
-        values = {name: _shown(value, escape, mention) for name, value in self.params.items()}
+        values = {name: shown(value, escape, mention) for name, value in self.params.items()}
         return template.format(**values)
 
 
-def _shown(
+def shown(
     value: Param, escape: Callable[[str], str], mention: Callable[[Person], str]
 ) -> str | int:
+    """One parameter as a renderer shows it: typed text escaped, people as its mentions."""
     if isinstance(value, Person):
         return mention(value)
     if isinstance(value, Joined):
@@ -137,4 +141,44 @@ class SummaryReply(Frozen):
     summary: Summary
 
 
-Reply = Notice | QuestionReply | Reask | Clarify | SummaryReply
+class WarningReply(Frozen):
+    """A warning to the project owner: its sentences, and the warning for buttons and metadata.
+
+    A scope change that waits for a decision shows Approve and Reject; once
+    decided, the same reply (with the decision in its last sentence) replaces
+    the card in place where the front end can.
+    """
+
+    kind: Literal["warning"] = "warning"
+    warning: ScopeWarning
+    lines: tuple[Notice, ...]
+
+
+class HistoryRequest(Frozen):
+    """Show a page of the intake's change history; the service fills it in from the log."""
+
+    kind: Literal["history_request"] = "history_request"
+    page: int = 1
+
+
+class RecordRequest(Frozen):
+    """Post the requirements record; the service writes it from the intake and its logs."""
+
+    kind: Literal["record_request"] = "record_request"
+
+
+class RecordReply(Frozen):
+    """The requirements and decision record, as Markdown: a file where the front end has files."""
+
+    kind: Literal["record"] = "record"
+    project: str
+    filename: str
+    markdown: str
+
+
+Lookup = HistoryRequest | RecordRequest
+"""Replies the dialogue asks for that need what only the service can read (the logs)."""
+
+Reply = (
+    Notice | QuestionReply | Reask | Clarify | SummaryReply | WarningReply | RecordReply | Lookup
+)

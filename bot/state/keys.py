@@ -8,6 +8,7 @@ once and pinned by tests. The layout, with ``e()`` the escaping below::
     <prefix>:channel:{<platform>:<workspace>:<channel>}
     <prefix>:intake-delivery:{<platform>:<workspace>:<channel>}:<delivery id>
     <prefix>:answers:{<platform>:<workspace>:<channel>}:<thread>
+    <prefix>:history:{<platform>:<workspace>:<channel>}:<thread>
     <prefix>:outbox:{<platform>:<workspace>:<channel>}
     <prefix>:outbox-lease:{<platform>:<workspace>:<channel>}
     <prefix>:delivery:{<platform>:<delivery id>}
@@ -18,8 +19,8 @@ Why the braces: Redis Cluster hashes only the text between the first ``{`` and
 the next ``}``, so every key of one channel (its intakes, the places in them,
 the channel's index and the deliveries that change them) lands in one slot.
 That is what lets ``StateStore.save_all`` change an intake, a person's place,
-the channel index, the delivery mark, the intake's answer log and the
-channel's outbox in one Lua script on a Cluster too. The outbox is per
+the channel index, the delivery mark, the intake's answer and change logs
+and the channel's outbox in one Lua script on a Cluster too. The outbox is per
 channel because a channel is what Slack paces (about a message a second), so
 one channel's queue never holds up another's.
 The slot is per channel rather than per thread so the channel index can join
@@ -101,6 +102,11 @@ def intake_delivery_key(ref: IntakeRef, delivery_id: str, prefix: str) -> str:
 def answer_log_key(ref: IntakeRef, prefix: str) -> str:
     """The key of the intake's answer log: every answer ever given, oldest first."""
     return f"{_checked(prefix)}:answers:{_tag(ref)}:{_e(ref.thread)}"
+
+
+def history_log_key(ref: IntakeRef, prefix: str) -> str:
+    """The intake's change history after its baseline (a list, oldest first), beside its record."""
+    return f"{_checked(prefix)}:history:{_tag(ref)}:{_e(ref.thread)}"
 
 
 def outbox_key(ref: IntakeRef, prefix: str) -> str:

@@ -106,9 +106,13 @@ class OutboxEntry(Frozen):
     channel: str
     thread: str
     replies: tuple[Annotated[Reply, Field(discriminator="kind")], ...]
+    only_for: str | None = None
+    """Shown to this one user only (a private refusal), where the front end can."""
 
     @classmethod
-    def to(cls, ref: IntakeRef, replies: tuple[Reply, ...]) -> OutboxEntry:
+    def to(
+        cls, ref: IntakeRef, replies: tuple[Reply, ...], only_for: str | None = None
+    ) -> OutboxEntry:
         """The entry posting `replies` at `ref`."""
         return cls(
             platform=ref.platform,
@@ -116,6 +120,7 @@ class OutboxEntry(Frozen):
             channel=ref.channel,
             thread=ref.thread,
             replies=replies,
+            only_for=only_for,
         )
 
     @property

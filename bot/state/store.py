@@ -72,19 +72,18 @@ OUTBOX_GROUP = "posters"
 """The consumer group of every outbox stream: the delivery workers."""
 
 # KEYS: the n written keys, then (each only when the plan names it) the delivery mark, the
-# index set, the log list and the outbox stream. ARGV[1]: the plan as JSON (no nulls: an
-# absent part is left out); ARGV[2 .. n+1]: the written values; then the log entry, then
-# the outbox entry. Returns {'ok', outbox entry id or '', v1..vn} | {'duplicate', token of
-# the first} | {'stale', i, found or ''}.
+# index set, the log lists and the outbox stream. ARGV[1]: the plan as JSON (no nulls: an
+# absent part is left out); ARGV[2 .. n+1]: the written values; then the log entries (each
+# pushed to KEYS[plan.logs[i]]), then the outbox entries. Returns {'ok', last outbox entry
+# id or '', v1..vn} | {'duplicate', token of the first} | {'stale', i, found or ''}.
 _SAVE_ALL = """
 local plan = cjson.decode(ARGV[1])
 local n = #plan.writes
 local k = n
-local delivery_key, index_key, log_key, outbox_key
+local delivery_key, index_key, outbox_key
 if plan.delivery then k = k + 1; delivery_key = KEYS[k] end
 if plan.index then k = k + 1; index_key = KEYS[k] end
-if plan.log then k = k + 1; log_key = KEYS[k] end
-if plan.outbox then k = k + 1; outbox_key = KEYS[k] end
+if plan.outbox then outbox_key = KEYS[#KEYS] end
 if delivery_key then
   local first = redis.call('GET', delivery_key)
   if first then
@@ -114,17 +113,19 @@ if index_key then
   redis.call('SADD', index_key, plan.index)
 end
 local a = n + 1
-if log_key then
+for _, key_index in ipairs(plan.logs or {}) do
   a = a + 1
-  redis.call('RPUSH', log_key, ARGV[a])
+  redis.call('RPUSH', KEYS[key_index], ARGV[a])
 end
 local entry = ''
 if outbox_key then
-  a = a + 1
   if redis.call('EXISTS', outbox_key) == 0 then
     redis.call('XGROUP', 'CREATE', outbox_key, plan.outbox, '0', 'MKSTREAM')
   end
-  entry = redis.call('XADD', outbox_key, '*', 'd', ARGV[a])
+  for _ = 1, plan.entries do
+    a = a + 1
+    entry = redis.call('XADD', outbox_key, '*', 'd', ARGV[a])
+  end
 end
 return {'ok', entry, unpack(versions)}
 """
@@ -210,6 +211,18 @@ class SaveResult:
     entry_id: str | None = None
 
 
+P = TypeVar("P", Append, Enqueue)
+
+
+def _listed(parts: P | Sequence[P] | None) -> list[P]:
+    """One part, several, or none, as a list."""
+    if parts is None:
+        return []
+    if isinstance(parts, Append | Enqueue):
+        return [parts]
+    return list(parts)
+
+
 def _write_plan(write: Write) -> dict[str, object]:
     plan: dict[str, object] = {
         "expected": "" if write.expected_version is None else str(write.expected_version)
@@ -288,22 +301,29 @@ class StateStore:
         *,
         delivery: DeliveryMark | None = None,
         index: IndexEntry | None = None,
-        log: Append | None = None,
-        outbox: Enqueue | None = None,
+        log: Append | Sequence[Append] | None = None,
+        outbox: Enqueue | Sequence[Enqueue] | None = None,
     ) -> SaveResult:
         """Write every key or none, each only if its version is still the expected one.
 
         With ``delivery``: if its mark exists nothing is written and the result
         says ``duplicate``; otherwise the mark is set together with the writes,
-        and so are the ``index`` member, the ``log`` entry and the ``outbox``
-        entry. Raises ``StaleStateError`` for the first key whose version moved on.
+        and so are the ``index`` member, the ``log`` entries (each appended to its
+        own list, in order) and the ``outbox`` entries (all to one stream, in
+        order). Raises ``StaleStateError`` for the first key whose version moved on.
 
         A ``StoreUnavailableError`` after the script was sent (a timeout) leaves
         open whether it ran; repeating the call with the same delivery mark
         settles it, as it then reports ``duplicate`` if the first one ran.
         """
+        logs = _listed(log)
+        entries = _listed(outbox)
+        if len({entry.key for entry in entries}) > 1:
+            raise ValueError("save_all enqueues to one outbox stream at a time")
         keys = [w.key for w in writes]
-        extra = [part.key for part in (delivery, index, log, outbox) if part is not None]
+        extra = [part.key for part in (delivery, index) if part is not None]
+        log_keys = list(dict.fromkeys(append.key for append in logs))
+        extra += [*log_keys, entries[0].key] if entries else log_keys
         self._check(writes, keys + extra, delivery)
         plan: dict[str, object] = {"writes": [_write_plan(write) for write in writes]}
         args: list[str | bytes] = [w.value.model_dump_json() for w in writes]
@@ -311,12 +331,14 @@ class StateStore:
             plan["delivery"] = {"ttl": delivery.ttl_seconds, "token": delivery.token}
         if index is not None:
             plan["index"] = index.member
-        if log is not None:
-            plan["log"] = True
-            args.append(log.value.model_dump_json())
-        if outbox is not None:
+        if logs:
+            first_log = len(keys) + (delivery is not None) + (index is not None) + 1
+            plan["logs"] = [first_log + log_keys.index(append.key) for append in logs]
+            args.extend(append.value.model_dump_json() for append in logs)
+        if entries:
             plan["outbox"] = OUTBOX_GROUP
-            args.append(outbox.value.model_dump_json())
+            plan["entries"] = len(entries)
+            args.extend(entry.value.model_dump_json() for entry in entries)
         with translated("save"):
             reply = await self._save_all(keys=keys + extra, args=[_plan_json(plan), *args])
         outcome = reply[0]
@@ -342,6 +364,19 @@ class StateStore:
         with translated("read log"):
             rows = await self._client.lrange(key, 0, -1)
         return [model.model_validate_json(row) for row in rows]
+
+    async def log_slice(self, key: str, start: int, stop: int) -> tuple[int, list[bytes]]:
+        """A log's length and its raw entries `start`..`stop` (inclusive, negative from the end).
+
+        One round trip, so a page of a long history costs the same as a short one.
+        """
+        self._own(key)
+        with translated("read log"):
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.llen(key)
+                pipe.lrange(key, start, stop)
+                length, rows = await pipe.execute()
+        return int(length), list(rows)
 
     async def remember_delivery(self, key: str, ttl_seconds: int = DELIVERY_TTL_SECONDS) -> bool:
         """True the first time ``key`` is seen: dedup for deliveries that only cause side effects."""
