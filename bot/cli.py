@@ -53,6 +53,22 @@ def _parser() -> argparse.ArgumentParser:
     teams.add_argument("--port", type=int, default=3978)
     teams.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server in a container listens on all interfaces
 
+    export = commands.add_parser(
+        "export",
+        help="write one intake's requirements and decision record (Markdown)",
+        description=(
+            "Write the Markdown requirements and decision record of one intake: name a Slack "
+            "or Teams thread by --platform, --workspace, --channel and --thread, or a console "
+            "intake by --project."
+        ),
+    )
+    export.add_argument("--platform", choices=("slack", "teams", "console"))
+    export.add_argument("--workspace", help="the Slack team id (T...) or Teams tenant id")
+    export.add_argument("--channel", help="the channel (C...) or Teams conversation id")
+    export.add_argument("--thread", help="the thread's ts (Slack) or root message id (Teams)")
+    export.add_argument("--project", help="a console intake's project name")
+    export.add_argument("--out", type=Path, help="write to FILE instead of stdout")
+
     return parser
 
 
@@ -117,6 +133,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.console import run_console
 
         return run_console(project=args.project, user=args.user)
+    if args.command == "export":
+        from bot.export import export_ref, run_export
+
+        ref = export_ref(
+            platform=args.platform,
+            workspace=args.workspace,
+            channel=args.channel,
+            thread=args.thread,
+            project=args.project,
+        )
+        if isinstance(ref, str):
+            sys.stderr.write(f"export: {ref}\n")
+            return EXIT_BAD_INPUT
+        return run_export(ref, args.out)
     if args.command == "teams":
         from bot.teams.server import run_teams
 

@@ -302,7 +302,8 @@ def _class_changes(old: Answers, new: Answers) -> list[Difference]:
 def _aged_conflicts(before: Intake, intake: Intake, found: _Findings) -> Intake:
     """Keep when each conflict began; warn once of any unsettled for longer than the grace.
 
-    Only questions whose answers this step touched can start or settle a
+    The owner's own answer settles a conflict: it is the one used, whoever
+    disagrees. Only questions whose answers this step touched can start a
     conflict, so only those are parsed again; the age check needs no parsing.
     """
     touched = {record.question_id for record in set(before.answers) ^ set(intake.answers)}
@@ -312,6 +313,10 @@ def _aged_conflicts(before: Intake, intake: Intake, found: _Findings) -> Intake:
             since.setdefault(question_id, found.at)
         else:
             since.pop(question_id, None)
+    owner = owner_id(intake.owner)
+    for record in intake.answers:
+        if record.by == owner:
+            since.pop(record.question_id, None)
     warned = list(intake.warned)
     for question_id, began in sorted(since.items(), key=lambda item: item[1]):
         mark = f"{WarningKind.UNSETTLED_CONFLICT.value}:{question_id}"

@@ -38,6 +38,7 @@ from conversations.replies import (
     Reply,
     SummaryReply,
     Tone,
+    WarningReply,
 )
 from conversations.summary import Summary
 from conversations.values import Value
@@ -64,8 +65,13 @@ def describe(replies: list[Reply]) -> str:
             lines.append(f"reask {reply.question_id}: {reply.quoted!r} ({reply.problem})")
         elif isinstance(reply, Clarify):
             lines.append(f"clarify {reply.question_id}: {reply.quoted!r} ({reply.ask})")
-        else:
+        elif isinstance(reply, WarningReply):
+            warning = reply.warning
+            lines.append(f"warning {warning.number} {warning.kind} {warning.status}")
+        elif isinstance(reply, SummaryReply):
             lines.append(f"summary: {reply.summary.assessment.strategy}")
+        else:
+            lines.append(reply.kind)
     return "\n  ".join(["replies:", *lines]) if lines else "no replies"
 
 
@@ -89,6 +95,16 @@ class Flow:
         """The time the next event happens: a minute after the last one."""
         self._minutes += 1
         return BASE_TIME + timedelta(minutes=self._minutes)
+
+    def wait(self, pause: timedelta) -> Self:
+        """Let time pass before the next event (a stakeholder away for days)."""
+        self._minutes += int(pause.total_seconds() // 60)
+        return self
+
+    @property
+    def warnings(self) -> list[WarningReply]:
+        """The warnings among the last replies."""
+        return [reply for reply in self.replies if isinstance(reply, WarningReply)]
 
     def apply(self, event: Event) -> Self:
         """Step one event as the service would: this person's place, the shared intake."""
