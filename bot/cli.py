@@ -69,6 +69,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--project", help="a console intake's project name")
     export.add_argument("--out", type=Path, help="write to FILE instead of stdout")
 
+    digest = commands.add_parser(
+        "digest",
+        help="post every digest and reminder that is due now, then exit (for a cron job)",
+    )
+    digest.add_argument("--once", action="store_true", required=True, help="one pass, then exit")
+    digest.add_argument("--platform", choices=("slack", "teams"), default="slack")
+    digest.add_argument(
+        "--at", help="act as if it were this time (ISO 8601 with an offset), to catch up"
+    )
+
     return parser
 
 
@@ -147,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"export: {ref}\n")
             return EXIT_BAD_INPUT
         return run_export(ref, args.out)
+    if args.command == "digest":
+        from bot.digest_once import run_digest_once
+
+        return run_digest_once(args.platform, args.at)
     if args.command == "teams":
         from bot.teams.server import run_teams
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from conversations import messages as msg
+from conversations.digest import digest_lines, reminder_lines
 from conversations.markup import strip
 from conversations.people import Owner, Person
 from conversations.replies import (
     Clarify,
+    DigestReply,
     Notice,
     QuestionReply,
     Reask,
     RecordReply,
+    ReminderReply,
     Reply,
     SummaryReply,
     WarningReply,
@@ -172,4 +175,8 @@ def render_reply(reply: Reply, mention: Mentioner = by_label) -> str:
         return render_warning(reply, mention)
     if isinstance(reply, RecordReply):
         return reply.markdown.rstrip("\n")
+    if isinstance(reply, DigestReply):
+        return "\n".join(render_notice(line, mention) for line in digest_lines(reply))
+    if isinstance(reply, ReminderReply):
+        return "\n".join(render_notice(line, mention) for line in reminder_lines(reply))
     raise TypeError(f"unknown reply {type(reply).__name__}")

@@ -11,12 +11,22 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from bot.ports import IntakeRef
-from conversations.replies import Clarify, QuestionReply, Reply, SummaryReply, WarningReply
+from conversations.replies import (
+    Clarify,
+    DigestReply,
+    QuestionReply,
+    ReminderReply,
+    Reply,
+    SummaryReply,
+    WarningReply,
+)
 
 QUESTION_EVENT = "intake_question"
 SUMMARY_EVENT = "intake_summary"
 NOTICE_EVENT = "intake_notice"
 SCOPE_CHANGE_EVENT = "intake_scope_change"
+DIGEST_EVENT = "intake_digest"
+REMINDER_EVENT = "intake_reminder"
 OUTBOX_ID = "outbox_id"
 PART = "part"
 
@@ -86,6 +96,25 @@ def metadata_for(reply: Reply, ref: IntakeRef) -> PostMetadata | None:
         )
     if isinstance(reply, WarningReply):
         return scope_change_metadata(reply, ref)
+    if isinstance(reply, DigestReply):
+        return PostMetadata(
+            event_type=DIGEST_EVENT,
+            event_payload={
+                "channel": "/".join((ref.workspace, ref.channel)),
+                "period_start": reply.period_start.isoformat(),
+                "period_end": reply.period_end.isoformat(),
+                **reply.counts(),
+            },
+        )
+    if isinstance(reply, ReminderReply):
+        return PostMetadata(
+            event_type=REMINDER_EVENT,
+            event_payload={
+                "intake": intake_id(ref),
+                "idle_hours": reply.idle_hours,
+                "people": len(reply.owing),
+            },
+        )
     return None
 
 

@@ -10,16 +10,19 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from redis.asyncio import Redis
 
 from bot.delivery import DeliveryPolicy, DeliveryWorker
 from bot.metrics import Metrics
 from bot.ports import Outbound
-from bot.service import IntakeService
+from bot.schedule import ScheduledPosts, Scheduler
+from bot.service import IntakeService, utc_now
 from bot.settings import Settings
 from bot.state.outbox import OutboxStore
 from bot.state.redis_client import PoolLimits, RedisHandle, connect
+from bot.state.schedules import ScheduleStore
 from bot.state.store import StateStore
 
 
@@ -33,6 +36,8 @@ class Runtime:
     service: IntakeService
     worker: DeliveryWorker | None
     metrics: Metrics
+    posts: ScheduledPosts | None = None
+    """Digests and reminders for the front end's platform (with an outbound only)."""
 
 
 def delivery_policy(settings: Settings) -> DeliveryPolicy:
@@ -50,6 +55,9 @@ async def open_runtime(
     settings: Settings,
     outbound: Outbound | Callable[[Redis], Outbound] | None = None,
     metrics: Metrics | None = None,
+    *,
+    platform: str | None = None,
+    schedule: bool = True,
 ) -> AsyncIterator[Runtime]:
     """Connect to Redis (or start the embedded one) and build the service; close both after.
 
@@ -59,6 +67,10 @@ async def open_runtime(
     worker drains for up to `shutdown_grace_seconds`, and what is left stays
     queued for another replica or the next start. `metrics` is shared with the
     front end's outbound when it counts too.
+
+    With `platform` and an outbound, the runtime also holds the platform's
+    scheduled posts (digests, reminders); with `schedule` and the setting on,
+    an in-process scheduler runs them every tick until the runtime closes.
     """
     limits = PoolLimits(
         max_connections=settings.redis_max_connections,
@@ -68,6 +80,7 @@ async def open_runtime(
         connect, settings.redis_url_value(), settings.state_dir, limits=limits
     )
     worker: DeliveryWorker | None = None
+    scheduler: Scheduler | None = None
     metrics = metrics or Metrics()
     try:
         store = StateStore(handle.client, prefix=settings.key_prefix)
@@ -84,6 +97,18 @@ async def open_runtime(
             worker = DeliveryWorker(outbox, posting, delivery_policy(settings), metrics=metrics)
             service.deliveries = worker
             worker.start()
+        posts = None
+        if platform is not None and worker is not None:
+            posts = ScheduledPosts(
+                store=ScheduleStore(handle.client, settings.key_prefix),
+                platform=platform,
+                remind_after=timedelta(hours=settings.remind_after_hours),
+                claim_ms=int(settings.schedule_claim_seconds * 1000),
+                deliveries=worker,
+            )
+            if schedule and settings.schedule_enabled:
+                scheduler = Scheduler(posts, settings.schedule_tick_seconds, utc_now)
+                scheduler.start()
         yield Runtime(
             settings=settings,
             redis=handle,
@@ -91,8 +116,11 @@ async def open_runtime(
             service=service,
             worker=worker,
             metrics=metrics,
+            posts=posts,
         )
     finally:
+        if scheduler is not None:
+            scheduler.shutdown()
         if worker is not None:
             await worker.close(settings.shutdown_grace_seconds)
         await handle.aclose()

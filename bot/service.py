@@ -55,6 +55,7 @@ from bot.errors import (
 from bot.metrics import Metrics
 from bot.ports import Inbound, IntakeRef, Outbound, Outcome, TurnStatus, Where
 from bot.post_metadata import intake_id
+from bot.schedule_times import next_time
 from bot.state.keys import (
     answer_log_key,
     channel_index_key,
@@ -66,6 +67,7 @@ from bot.state.keys import (
     place_key,
 )
 from bot.state.outbox import OutboxEntry
+from bot.state.schedules import ScheduleStore
 from bot.state.store import (
     Append,
     DeliveryMark,
@@ -78,7 +80,16 @@ from bot.state.store import (
 )
 from conversations import messages as msg
 from conversations.changes import HistoryEntry
+from conversations.channel import (
+    ChannelCommand,
+    DigestCommand,
+    ListCommand,
+    channel_command,
+    channel_list,
+    digest_problem,
+)
 from conversations.dialogue import opening, read_start, step
+from conversations.digest import DigestSchedule, ScheduleProblem, read_schedule
 from conversations.events import Event, Start, Text
 from conversations.history import history_page, page_slice
 from conversations.intake import AnswerRecord, DialogueState, Intake, Place, new_answer, new_history
@@ -88,12 +99,13 @@ from conversations.record import record_filename, requirements_record
 from conversations.replies import (
     HistoryRequest,
     Notice,
+    Param,
     RecordReply,
     RecordRequest,
     Reply,
     Tone,
 )
-from conversations.scope import decided_warnings
+from conversations.scope import decided_warnings, when
 
 log = structlog.get_logger(__name__)
 
@@ -205,6 +217,10 @@ class IntakeService:
 
     async def _route(self, inbound: Inbound, outbound: Outbound) -> Outcome:
         ref, event = inbound.ref, inbound.event
+        if inbound.where in (Where.CHANNEL, Where.DIRECT) and isinstance(event, Start | Text):
+            command = channel_command(event.project if isinstance(event, Start) else event.text)
+            if command is not None:
+                return await self._channel_command(inbound, command, outbound)
         if inbound.where is Where.CHANNEL and isinstance(event, Start | Text):
             wanted = opening(event, outbound.start_command)
             if isinstance(wanted, Start):
@@ -219,6 +235,66 @@ class IntakeService:
             ref, event, delivery=inbound.delivery, require_intake=inbound.where is Where.THREAD
         )
         return await self._follow_up(inbound, outcome, outbound, ref)
+
+    async def _channel_command(
+        self, inbound: Inbound, command: ChannelCommand, outbound: Outbound
+    ) -> Outcome:
+        """`digest ...` or `list`: about the channel, so no intake's turn; answered at once."""
+        ref = inbound.ref.in_thread("") if inbound.where is Where.CHANNEL else inbound.ref
+        user = inbound.event.user
+        starting = outbound.start_command or "start"
+        public = False
+        try:
+            if isinstance(command, ListCommand):
+                found = await self._schedules().channel_intakes(ref)
+                replies = channel_list([intake for _, intake in found], starting)
+            else:
+                replies, public = await self._digest_command(ref, command, user, starting)
+        except StoreError as exc:
+            log.warning("channel.command_failed", error=str(exc))
+            replies, public = [Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)], False
+        shown = await _post_now(outbound, inbound.ref, replies, only_for=None if public else user)
+        return Outcome(
+            status=TurnStatus.APPLIED, ref=ref, replies=tuple(replies), told=shown is not None
+        )
+
+    async def _digest_command(
+        self, ref: IntakeRef, command: DigestCommand, user: str, starting: str
+    ) -> tuple[list[Reply], bool]:
+        """Show, set or turn off the channel's digest; the replies, and whether all should see."""
+        store = self._schedules()
+        now = utc_now()
+        words = read_schedule(command.words, user=user, at=now)
+        if isinstance(words, ScheduleProblem):
+            return [digest_problem(words.problem, starting)], False
+        if words == "off":
+            await store.remove_schedule(ref)
+            return [_notice(msg.DIGEST_TURNED_OFF, user=Person(id=user))], True
+        if words == "show":
+            current = await store.schedule(ref)
+            if current is None:
+                return [_notice(msg.DIGEST_NONE, command=starting)], False
+            return [
+                _notice(
+                    msg.DIGEST_SHOW,
+                    setting=current.describe(),
+                    user=Person(id=current.set_by),
+                    when=when(current.set_at),
+                    next=_next_shown(current, now),
+                )
+            ], False
+        await store.set_schedule(ref, words)
+        notice = _notice(
+            msg.DIGEST_SET,
+            Tone.SAVED,
+            setting=words.describe(),
+            user=Person(id=user),
+            next=_next_shown(words, now),
+        )
+        return [notice], True
+
+    def _schedules(self) -> ScheduleStore:
+        return ScheduleStore(self.store.client, self.prefix)
 
     async def _open_thread(self, inbound: Inbound, start: Start, outbound: Outbound) -> Outcome:
         """Post the intake's root message in the channel, then start the intake in its thread.
@@ -518,6 +594,18 @@ class Extras:
     index: IndexEntry | None
     logs: tuple[Append, ...]
     outbox: tuple[Enqueue, ...]
+
+
+def _notice(template: str, tone: Tone = Tone.INFO, **params: Param) -> Notice:
+    return Notice(template=template, params=params, tone=tone)
+
+
+def _next_shown(schedule: DigestSchedule, now: datetime) -> str:
+    """When the next digest comes, in the channel's own time zone."""
+    upcoming = next_time(schedule, now)
+    if upcoming is None:
+        return "-"
+    return f"{upcoming:%a %Y-%m-%d %H:%M} {schedule.timezone}"
 
 
 def _by_audience(replies: Sequence[Reply]) -> list[tuple[str | None, tuple[Reply, ...]]]:

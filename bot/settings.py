@@ -85,6 +85,22 @@ class Settings(BaseSettings):
         default=5.0, gt=0, validation_alias="INTAKE_OUTBOX_SWEEP_SECONDS"
     )
 
+    # Digests and reminders (bot.schedule). A reminder goes to an intake idle this long.
+    remind_after_hours: float = Field(
+        default=24.0, gt=0, validation_alias="INTAKE_REMIND_AFTER_HOURS"
+    )
+    # How often each replica looks for digests and reminders that are due.
+    schedule_tick_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="INTAKE_SCHEDULE_TICK_SECONDS"
+    )
+    # A replica that claimed a due post and died holds it up for this long, then another
+    # replica takes it over.
+    schedule_claim_seconds: float = Field(
+        default=120.0, gt=0, validation_alias="INTAKE_SCHEDULE_CLAIM_SECONDS"
+    )
+    # In-process scheduling on or off (off when a CronJob runs `intake-bot digest --once`).
+    schedule_enabled: bool = Field(default=True, validation_alias="INTAKE_SCHEDULE_ENABLED")
+
     # A connection that sends nothing, or never finishes its headers, is closed after this
     # long; above the 60 s idle timeout of common load balancers, so they close first.
     http_idle_timeout_seconds: float = Field(

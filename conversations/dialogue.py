@@ -57,8 +57,8 @@ from conversations.values import ParseError, Unclear, Value
 Step = tuple[DialogueState, list[Reply]]
 MAX_PROJECT_CHARS = 150
 START_WORD = "start"
-# Words after `start` (or `/intake`) kept for commands still to come, never a project name.
-RESERVED_WORDS = frozenset({"list"})
+# Words after `start` (or `/intake`) that name channel commands (see `channel`), never a project.
+RESERVED_WORDS = frozenset({"list", "digest"})
 _START = re.compile(rf"^\s*{START_WORD}\b\s*(?P<project>.*)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -198,7 +198,8 @@ def _text(state: DialogueState, event: Text) -> Step:
     text = event.text
     if place.pending is not None and place.pending.question_id == place.current:
         text = _completed(place.pending, text)
-    new_state, replies = _answer(intake, place, place.current, text, event.at)
+    mentions = event.mentions if QUESTIONS[place.current].names_people else ()
+    new_state, replies = _answer(intake, place, place.current, text, event.at, mentions=mentions)
     return new_state, greeting + replies
 
 
@@ -259,7 +260,15 @@ def _choose(state: DialogueState, event: Choose) -> Step:
     return _answer(intake, place, event.question_id, event.value, event.at)
 
 
-def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datetime) -> Step:
+def _answer(
+    intake: Intake,
+    place: Place,
+    question_id: str,
+    text: str,
+    at: datetime,
+    *,
+    mentions: tuple[Person, ...] = (),
+) -> Step:
     """Validate and record one answer, then move the person on."""
     if intake.answer_count >= MAX_ANSWERS:
         full = _notice(msg.TOO_MANY_ANSWERS, Tone.PROBLEM, limit=MAX_ANSWERS)
@@ -277,7 +286,9 @@ def _answer(intake: Intake, place: Place, question_id: str, text: str, at: datet
             to_user=Person(id=place.user),
         )
         return DialogueState(intake=intake, place=place), [reask]
-    record = AnswerRecord(question_id=question_id, text=text.strip(), by=place.user, at=at)
+    record = AnswerRecord(
+        question_id=question_id, text=text.strip(), by=place.user, at=at, mentions=mentions
+    )
     intake = with_answer(intake, record)
     if place.pending is not None and place.pending.question_id == question_id:
         place = place.model_copy(update={"pending": None})
@@ -341,7 +352,7 @@ def _summary(intake: Intake, at: datetime) -> tuple[Intake, list[Reply]]:
         missing = [question.title for question in CATALOG if question.id in missing_ids]
         return intake, [_notice(msg.NOT_READY, missing=", ".join(missing))]
     if intake.baseline is None:
-        intake = intake.model_copy(update={"baseline": baseline_of(summary)})
+        intake = intake.model_copy(update={"baseline": baseline_of(summary), "completed_at": at})
     return intake, [SummaryReply(summary=summary)]
 
 
@@ -527,6 +538,18 @@ def _export(turn: Turn) -> Step:
     return turn.unchanged(RecordRequest())
 
 
+def _remind(turn: Turn) -> Step:
+    """`remind off` / `remind on`: this intake's reminders, for everyone in its thread."""
+    off = turn.argument.lower() == "off"
+    intake = turn.intake.model_copy(update={"reminders_off": off})
+    notice = _notice(msg.REMIND_OFF if off else msg.REMIND_ON, Tone.SAVED)
+    return DialogueState(intake=intake, place=turn.place), [notice]
+
+
+def _on_or_off(argument: str) -> bool:
+    return argument.lower() in ("on", "off")
+
+
 def _no_argument(argument: str) -> bool:
     return not argument
 
@@ -580,6 +603,7 @@ COMMANDS: dict[str, Command] = {
     "reject": Command(_reject, accepts=_number_or_nothing),
     "history": Command(_history, accepts=_number_or_nothing),
     "export": Command(_export),
+    "remind": Command(_remind, accepts=_on_or_off),
 }
 
 # Each handler takes its own event type; the table is keyed by that type.

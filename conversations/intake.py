@@ -20,7 +20,7 @@ from conversations.answers import Answers, parse_answer
 from conversations.assessment import assess
 from conversations.changes import HistoryEntry, ScopeWarning
 from conversations.frozen import Frozen
-from conversations.people import Owner, owner_id
+from conversations.people import Owner, Person, owner_id
 from conversations.questions import CATALOG, QUESTIONS
 from conversations.summary import AnswerLine, Baseline, Conflict, Summary, baseline_of
 from conversations.values import Value
@@ -40,6 +40,8 @@ class AnswerRecord(Frozen):
     text: str
     by: str
     at: datetime
+    mentions: tuple[Person, ...] = ()
+    """The people the answer mentions (the stakeholders), so reminders can mention them."""
 
 
 class Intake(Frozen):
@@ -56,6 +58,10 @@ class Intake(Frozen):
     """Every answer ever given here, replaced ones included (the log holds them all)."""
     skipped: tuple[str, ...] = ()
     baseline: Baseline | None = None
+    completed_at: datetime | None = None
+    """When the first complete summary was made (an approval moves the baseline, not this)."""
+    reminders_off: bool = False
+    """`remind off` in the thread: no reminders for this intake."""
     # The scope-creep guard's bookkeeping (see `scope`). Each field is bounded by the
     # catalog or by the warnings still open, so the record stays small however long the
     # intake runs; the history itself is a log beside the record.
@@ -167,6 +173,18 @@ def new_history(before: Intake | None, after: Intake | None) -> tuple[HistoryEnt
         return ()
     counted = before.history_count if before is not None else 0
     return after.journal if after.history_count > counted else ()
+
+
+def finished_at(intake: Intake) -> datetime | None:
+    """When the intake reached its first complete summary, if it has."""
+    if intake.completed_at is not None:
+        return intake.completed_at
+    return intake.baseline.at if intake.baseline is not None else None
+
+
+def last_activity(intake: Intake) -> datetime:
+    """When someone last answered (or the intake began): what idle time is measured from."""
+    return max((record.at for record in intake.answers), default=intake.started_at)
 
 
 def latest_by_person(intake: Intake, question_id: str) -> list[AnswerRecord]:

@@ -152,7 +152,7 @@ INTAKE_JOINED = "Welcome {user}: you're answering the intake for **{project}**."
 NO_INTAKE = "There is no intake here yet. Start one with `start <project name>`."
 NEED_PROJECT_NAME = "Give the project a name, for example `{command} Fraud scoring`."
 RESERVED_PROJECT_WORD = (
-    "`{command} {word}` is coming soon, so it can't be a project name. "
+    "`{command} {word}` is a command, so it can't be a project name. "
     "Give the project a name, for example `{command} Fraud scoring`."
 )
 INTAKE_CANCELLED = "The intake for **{project}** was cancelled by {user}."
@@ -197,6 +197,7 @@ HELP = (
     "- `history`: what changed since the first summary, newest first\n"
     "- `approve <n>` / `reject <n>`: decide scope change n (the owner only)\n"
     "- `export`: the requirements and decision record, as a file\n"
+    "- `remind off` / `remind on`: reminders for this intake\n"
     "- `restart`: go back to the first question\n"
     "- `cancel`: cancel the intake (its starter or owner only)"
 )
@@ -555,3 +556,58 @@ RECORD_OPEN_WARNING = (
     "- Scope change {number}: {questions}, {from_strategy} → {to_strategy}, raised {when} by {by}."
 )
 RECORD_NONE = "None."
+
+# --- digests, reminders and the channel's list ----------------------------------------------
+
+DIGEST_UNKNOWN_CADENCE = "'{word}' is not a digest schedule."
+DIGEST_NEEDS_DAY = "A weekly digest needs a day (mon, tue, wed, thu, fri, sat or sun)."
+DIGEST_NEEDS_TIME = "The digest needs a time of day as HH:MM (24-hour)."
+DIGEST_UNKNOWN_ZONE = "'{zone}' is not a time zone I know; use an IANA name."
+DIGEST_PROBLEM = (
+    "{problem} I expected `daily HH:MM`, `weekly <day> HH:MM` or `off`, with an optional "
+    "IANA time zone, for example `{command} digest weekly mon 09:00 Europe/Berlin`."
+)
+DIGEST_SET = (
+    "Digests for this channel: {setting}, set by {user}. The next one comes {next}; "
+    "a period with nothing to report gets none."
+)
+DIGEST_TURNED_OFF = "Digests for this channel are off (turned off by {user})."
+DIGEST_SHOW = (
+    "This channel's digest: {setting}, set by {user} on {when}. The next one comes {next}."
+)
+DIGEST_NONE = (
+    "This channel has no digest. Set one with `{command} digest daily 09:00`; a time zone "
+    "may follow, for example `Europe/Berlin`."
+)
+DIGEST_NOT_A_MEMBER = "Only members of this channel can change its digest."
+
+DIGEST_TITLE = "**Intake digest**: {start} to {end}"
+DIGEST_STARTED = "**Started**: {projects}"
+DIGEST_FINISHED = "**Finished**: {projects}"
+DIGEST_RECOMMENDED = "{project} recommends {label} (score {score})."
+DIGEST_OWING = "{project}: {people} still owe {questions}."
+DIGEST_WAITING = "{project}: scope change {numbers} waits for {owner}."
+DIGEST_WAITING_NO_OWNER = "{project}: scope change {numbers} waits for an owner to be named."
+DIGEST_UNSETTLED = "{project}: stakeholders disagree on {questions}."
+DIGEST_IDLE = "{project}: no answer for {days} days."
+DIGEST_QUIET = "{count} smaller changes moved nothing the decision uses."
+DIGEST_SECTION_OWING = "**Waiting for answers**"
+DIGEST_SECTION_WAITING = "**Waiting for the owner**"
+DIGEST_SECTION_UNSETTLED = "**Unsettled conflicts**"
+DIGEST_SECTION_IDLE = "**Idle for more than 7 days**"
+DIGEST_SECTION_RECOMMENDED = "**Recommendations**"
+
+REMINDER_HEAD = "**{project}** has had no answer for {hours} hours. Still open:"
+REMINDER_LINE = "{person}: {questions}"
+REMINDER_FOOT = "Reply here to answer; `remind off` stops these reminders for this intake."
+REMIND_OFF = "Reminders for this intake are off; `remind on` turns them back on."
+REMIND_ON = "Reminders for this intake are on again."
+
+LIST_HEADER = "Intakes in this channel: {count}."
+LIST_NONE = "No intakes in this channel yet. Start one with `{command} <project name>`."
+LIST_LINE = "{project}: {state}"
+LIST_STATE_OPEN = "open, {answered} of {total} answered"
+LIST_STATE_DONE = "{label} recommended"
+LIST_STATE_WAITING = "{label} recommended; scope change {numbers} waits for the owner"
+LIST_STATE_CANCELLED = "cancelled"
+LIST_MORE = "…and {count} more."

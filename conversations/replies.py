@@ -9,6 +9,7 @@ carry only the core's small markup (see `markup`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -20,15 +21,27 @@ from conversations.people import Person
 from conversations.summary import Summary
 
 
+class Link(Frozen):
+    """Typed text (a project's name) that links to an intake's thread in the same channel.
+
+    Each renderer makes its own link (a Slack permalink, a Teams deep link);
+    one that cannot shows the text alone, escaped like any typed text.
+    """
+
+    text: str
+    thread: str
+
+
 class Joined(Frozen):
     """Several values shown as one list ("a, b and c"); the renderer joins them."""
 
-    items: tuple[str | Person, ...]
+    items: tuple[str | Person | Link, ...]
     last: str = " and "
     between: str = ", "
 
 
-Param = str | int | Person | Joined
+Param = str | int | Person | Link | Joined
+Linker = Callable[[Link], str]
 
 
 class Tone(StrEnum):
@@ -54,32 +67,41 @@ class Notice(Frozen):
         template: str,
         escape: Callable[[str], str],
         mention: Callable[[Person], str],
+        link: Linker | None = None,
     ) -> str:
         """Fill `template` (this notice's, already mapped to the renderer's markup).
 
-        Typed text is escaped, people become mentions, lists are joined.
-        Numbers stay numbers, so a template may format them (`{length:,}`).
+        Typed text is escaped, people become mentions, links the renderer's
+        links (or their escaped text), lists are joined. Numbers stay numbers,
+        so a template may format them (`{length:,}`).
         """
-        values = {name: shown(value, escape, mention) for name, value in self.params.items()}
+        values = {name: shown(value, escape, mention, link) for name, value in self.params.items()}
         return template.format(**values)
 
 
 def shown(
-    value: Param, escape: Callable[[str], str], mention: Callable[[Person], str]
+    value: Param,
+    escape: Callable[[str], str],
+    mention: Callable[[Person], str],
+    link: Linker | None = None,
 ) -> str | int:
     """One parameter as a renderer shows it: typed text escaped, people as its mentions."""
-    if isinstance(value, Person):
-        return mention(value)
+
+    def one(item: str | Person | Link) -> str:
+        if isinstance(item, Person):
+            return mention(item)
+        if isinstance(item, Link):
+            return link(item) if link is not None else escape(item.text)
+        return escape(item)
+
     if isinstance(value, Joined):
-        shown = [
-            mention(item) if isinstance(item, Person) else escape(item) for item in value.items
-        ]
-        if len(shown) < 2:
-            return "".join(shown)
-        return value.between.join(shown[:-1]) + value.last + shown[-1]
+        parts = [one(item) for item in value.items]
+        if len(parts) < 2:
+            return "".join(parts)
+        return value.between.join(parts[:-1]) + value.last + parts[-1]
     if isinstance(value, int):
         return value
-    return escape(value)
+    return one(value)
 
 
 class ChoiceButton(Frozen):
@@ -176,9 +198,107 @@ class RecordReply(Frozen):
     markdown: str
 
 
+class IntakeItem(Frozen):
+    """One intake as a digest names it: its thread (for the link) and its project."""
+
+    thread: str
+    project: str
+
+
+class Recommended(Frozen):
+    """An intake that reached its first summary in the period, and what it recommends."""
+
+    intake: IntakeItem
+    strategy: str
+    label: str
+    score: float
+
+
+class Owing(Frozen):
+    """An open intake's questions still unanswered, and the people who owe them."""
+
+    intake: IntakeItem
+    people: tuple[Person, ...]
+    questions: tuple[str, ...]
+
+
+class Waiting(Frozen):
+    """An intake whose scope-change warnings wait for the owner."""
+
+    intake: IntakeItem
+    numbers: tuple[int, ...]
+    owner: Person | str | None
+
+
+class Unsettled(Frozen):
+    """An intake whose stakeholders disagree on these questions."""
+
+    intake: IntakeItem
+    questions: tuple[str, ...]
+
+
+class Idle(Frozen):
+    """An open intake nobody has answered for `days` days."""
+
+    intake: IntakeItem
+    days: int
+
+
+class DigestReply(Frozen):
+    """A channel's digest for one period: what happened, and what waits on whom.
+
+    Started, finished and recommended cover the period; the rest is how things
+    stand at its end. Every intake is named with its thread, so a renderer links it.
+    """
+
+    kind: Literal["digest"] = "digest"
+    period_start: datetime
+    period_end: datetime
+    timezone: str
+    started: tuple[IntakeItem, ...] = ()
+    finished: tuple[IntakeItem, ...] = ()
+    recommended: tuple[Recommended, ...] = ()
+    owing: tuple[Owing, ...] = ()
+    waiting: tuple[Waiting, ...] = ()
+    unsettled: tuple[Unsettled, ...] = ()
+    idle: tuple[Idle, ...] = ()
+    quiet_changes: int = 0
+
+    def counts(self) -> dict[str, int]:
+        """How many of each, for the post's machine-readable data."""
+        return {
+            "started": len(self.started),
+            "finished": len(self.finished),
+            "recommended": len(self.recommended),
+            "owing": len(self.owing),
+            "waiting": len(self.waiting),
+            "unsettled": len(self.unsettled),
+            "idle": len(self.idle),
+            "quiet_changes": self.quiet_changes,
+        }
+
+
+class ReminderReply(Frozen):
+    """A nudge in an idle intake's thread: who still owes which answers."""
+
+    kind: Literal["reminder"] = "reminder"
+    project: str
+    owing: tuple[tuple[Person, tuple[str, ...]], ...]
+    idle_hours: int
+
+
 Lookup = HistoryRequest | RecordRequest
 """Replies the dialogue asks for that need what only the service can read (the logs)."""
 
 Reply = (
-    Notice | QuestionReply | Reask | Clarify | SummaryReply | WarningReply | RecordReply | Lookup
+    Notice
+    | QuestionReply
+    | Reask
+    | Clarify
+    | SummaryReply
+    | WarningReply
+    | RecordReply
+    | DigestReply
+    | ReminderReply
+    | Lookup
 )

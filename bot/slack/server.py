@@ -197,7 +197,7 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
         identity = await verify_token(client)
         metrics, credentials = Metrics(), Credentials()
         outbound = SlackOutbound(client, metrics, credentials)
-        async with open_runtime(settings, outbound, metrics) as runtime:
+        async with open_runtime(settings, outbound, metrics, platform="slack") as runtime:
             bolt = build_app(
                 settings,
                 runtime.service,

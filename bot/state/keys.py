@@ -14,6 +14,12 @@ once and pinned by tests. The layout, with ``e()`` the escaping below::
     <prefix>:delivery:{<platform>:<delivery id>}
     <prefix>:conversation:{<platform>:<workspace>:<channel>}
     <prefix>:names:{<platform>:<workspace>}
+    <prefix>:digest:{<platform>:<workspace>:<channel>}
+    <prefix>:digest-slot:{<platform>:<workspace>:<channel>}:<period end>
+    <prefix>:digest-claim:{<platform>:<workspace>:<channel>}:<period end>
+    <prefix>:reminder-slot:{<platform>:<workspace>:<channel>}:<thread>:<day>
+    <prefix>:reminder-claim:{<platform>:<workspace>:<channel>}:<thread>:<day>
+    <prefix>:digest-channels
 
 Why the braces: Redis Cluster hashes only the text between the first ``{`` and
 the next ``}``, so every key of one channel (its intakes, the places in them,
@@ -149,3 +155,58 @@ def conversation_key(platform: str, workspace: str, channel: str, prefix: str) -
 def names_key(platform: str, workspace: str, prefix: str) -> str:
     """The display names a platform gave people (user id -> name), to mention them by name."""
     return f"{_checked(prefix)}:names:{{{_e(platform)}:{_e(workspace)}}}"
+
+
+def digest_schedule_key(platform: str, workspace: str, channel: str, prefix: str) -> str:
+    """A channel's digest setting (JSON), in the channel's slot."""
+    return f"{_checked(prefix)}:digest:{channel_tag(platform, workspace, channel)}"
+
+
+def digest_channels_key(prefix: str) -> str:
+    """The set of channels that have a digest setting, as `platform:workspace:channel` tags."""
+    return f"{_checked(prefix)}:digest-channels"
+
+
+def channel_member(platform: str, workspace: str, channel: str) -> str:
+    """A channel as a member of `digest_channels_key`, reversible with `channel_of_member`."""
+    return ":".join(_e(part) for part in (platform, workspace, channel))
+
+
+def channel_of_member(member: str) -> tuple[str, str, str]:
+    """The (platform, workspace, channel) a `channel_member` names."""
+    platform, workspace, channel = member.split(":")
+    return _u(platform), _u(workspace), _u(channel)
+
+
+_UNESCAPES = {"%25": "%", "%3A": ":", "%7B": "{", "%7D": "}"}
+_ESCAPED = re.compile("|".join(_UNESCAPES))
+
+
+def _u(component: str) -> str:
+    """Undo `_e` in one pass, so an escaped `%` is never read as the start of another escape."""
+    return _ESCAPED.sub(lambda match: _UNESCAPES[match.group(0)], component)
+
+
+def digest_slot_key(ref: IntakeRef, period_end: str, prefix: str) -> str:
+    """Set, with the digest's outbox entry, once the channel's digest for a period is queued."""
+    return f"{_checked(prefix)}:digest-slot:{_tag(ref)}:{_e(period_end)}"
+
+
+def digest_claim_key(ref: IntakeRef, period_end: str, prefix: str) -> str:
+    """Held by the one replica working out a channel's digest for a period; it expires."""
+    return f"{_checked(prefix)}:digest-claim:{_tag(ref)}:{_e(period_end)}"
+
+
+def reminder_slot_key(ref: IntakeRef, day: str, prefix: str) -> str:
+    """Set, with the reminder's outbox entry, once an intake is reminded on a day."""
+    return f"{_checked(prefix)}:reminder-slot:{_tag(ref)}:{_e(ref.thread)}:{_e(day)}"
+
+
+def reminder_claim_key(ref: IntakeRef, day: str, prefix: str) -> str:
+    """Held by the one replica reminding an intake on a day; it expires."""
+    return f"{_checked(prefix)}:reminder-claim:{_tag(ref)}:{_e(ref.thread)}:{_e(day)}"
+
+
+def thread_of_intake_key(key: str) -> str:
+    """The thread an `intake_key` names (the part after the channel's hash tag)."""
+    return _u(key[key.rindex("}:") + 2 :])

@@ -47,7 +47,7 @@ from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
 from bot.runtime import open_runtime
 from bot.settings import MicrosoftAppType, Settings, load_settings
-from bot.teams.addresses import Addresses
+from bot.teams.addresses import PLATFORM, Addresses
 from bot.teams.app import IntakeTeamsBot, TurnFailedError
 from bot.teams.outbound import TeamsOutbound
 
@@ -209,6 +209,34 @@ class RunningTeams:
     addresses: Addresses
 
 
+def teams_adapter(
+    settings: Settings,
+    config: Any | None = None,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+) -> tuple[CloudAdapter, str]:
+    """botbuilder's adapter with our kept credentials, and the bot's app id."""
+    configuration = config or bot_config(settings)
+    factory = KeptCredentialsFactory(
+        credentials_factory or ConfigurationServiceClientCredentialFactory(configuration)
+    )
+    authentication = ConfigurationBotFrameworkAuthentication(
+        configuration, credentials_factory=factory
+    )
+    app_id = (config.APP_ID if config is not None else settings.microsoft_app_id) or ""
+    return CloudAdapter(authentication), app_id
+
+
+def teams_outbound(
+    adapter: CloudAdapter,
+    app_id: str,
+    addresses: Addresses,
+    metrics: Metrics,
+    credentials: Credentials,
+) -> TeamsOutbound:
+    """The outbound port that posts proactively through `adapter`."""
+    return TeamsOutbound(adapter.continue_conversation, app_id, addresses, metrics, credentials)
+
+
 @asynccontextmanager
 async def teams_server(
     settings: Settings,
@@ -224,27 +252,18 @@ async def teams_server(
     tests point botbuilder at local stand-ins for Microsoft's servers with them.
     """
     check_settings(settings)
-    configuration = config or bot_config(settings)
-    factory = KeptCredentialsFactory(
-        credentials_factory or ConfigurationServiceClientCredentialFactory(configuration)
-    )
-    authentication = ConfigurationBotFrameworkAuthentication(
-        configuration, credentials_factory=factory
-    )
-    adapter = CloudAdapter(authentication)
-    app_id = (config.APP_ID if config is not None else settings.microsoft_app_id) or ""
+    adapter, app_id = teams_adapter(settings, config, credentials_factory)
     metrics, credentials = Metrics(), Credentials()
     # open_runtime makes the Redis client the outbound reads addresses with; keep what it made.
     holder: dict[str, TeamsOutbound] = {}
 
     def outbound_on(client: Redis) -> TeamsOutbound:
-        addresses = Addresses(client, settings.key_prefix)
-        holder["outbound"] = TeamsOutbound(
-            adapter.continue_conversation, app_id, addresses, metrics, credentials
+        holder["outbound"] = teams_outbound(
+            adapter, app_id, Addresses(client, settings.key_prefix), metrics, credentials
         )
         return holder["outbound"]
 
-    async with open_runtime(settings, outbound_on, metrics) as runtime:
+    async with open_runtime(settings, outbound_on, metrics, platform=PLATFORM) as runtime:
         outbound = holder["outbound"]
         bot = IntakeTeamsBot(runtime.service, outbound, outbound.addresses)
         readiness = Readiness(runtime.store, runtime.metrics, credentials)

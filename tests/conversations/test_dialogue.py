@@ -743,10 +743,11 @@ def test_start_with_help_shows_usage_and_starts_nothing(typed: str) -> None:
     assert flow.intake is None
 
 
-def test_start_with_a_reserved_word_says_it_is_coming_and_starts_nothing() -> None:
-    """`/intake list` is kept for the digests: it says so and names no project "list"."""
-    flow = Flow(project=None).start("list")
-    assert "`start list` is coming soon" in flow.notice_text(
+@pytest.mark.parametrize("word", ["list", "digest"])
+def test_start_with_a_command_word_names_no_project(word: str) -> None:
+    """`start list` reaching the dialogue says it is a command and starts no project "list"."""
+    flow = Flow(project=None).start(word)
+    assert f"`start {word}` is a command" in flow.notice_text(
         msg.RESERVED_PROJECT_WORD.split("`")[0]
     )
     assert flow.intake is None
