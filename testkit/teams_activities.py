@@ -345,6 +345,28 @@ def card_submit(
     return activity
 
 
+def command_submit(
+    command: str,
+    *,
+    card_activity_id: str,
+    conversation: Conversation,
+    service_url: str,
+    sender: Person = ALICE,
+) -> dict[str, Any]:
+    """A click on one of the bot's command buttons (Approve, Reject, Export record).
+
+    The button's data is ``{"intake_command": command}``, the words it stands
+    for (``approve 3``); Teams posts it back as :func:`card_submit` does.
+    """
+    return card_submit(
+        {"intake_command": command},
+        card_activity_id=card_activity_id,
+        conversation=conversation,
+        service_url=service_url,
+        sender=sender,
+    )
+
+
 def signed_headers(
     identity: BotFrameworkIdentityStandIn,
     activity: Mapping[str, Any],

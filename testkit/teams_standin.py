@@ -48,6 +48,15 @@ Teams-like service URL (``http://127.0.0.1:PORT/amer/``) on the caller's loop
   msrest quotes whole, ``:``, ``@``, ``;`` and ``=`` included) round-trips.
 - Every call must carry a bearer token the identity stand-in issued for the
   bot (signature, audience, app id, tenant, expiry), otherwise 401.
+- ``POST /v3/conversations`` opens a new reply chain in a channel (with its
+  first activity), or the bot's one-to-one chat with one member: the same
+  ``a:1...`` id for the same person every time, as Teams gives. A one-to-one
+  request must say ``isGroup`` false (or leave it out), name the bot and the
+  tenant (``tenantId``, botbuilder's ``tenantID``, or ``channelData.tenant.id``),
+  else 400. Each chat is
+  recorded (:meth:`~TeamsConnectorStandIn.personal_conversation`), and
+  :meth:`~TeamsConnectorStandIn.refuse_personal_chat` plays a person who never
+  installed the app: every request for a chat with them is refused, 403.
 - Posted activities are kept per conversation id; an update replaces one.
 - Faults for the next calls, optionally to one operation or conversation:
   ``answer_next`` (any status and headers, e.g. 429 with Retry-After, 500, 503;
@@ -838,6 +847,8 @@ class TeamsConnectorStandIn(Started):
         self._holds: list[_Hold] = []
         self._waiters: list[_Waiter] = []
         self._last_id = 0
+        self._personal: dict[str, str] = {}
+        self._refused_chats: dict[str, int] = {}
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -871,6 +882,10 @@ class TeamsConnectorStandIn(Started):
     def activities(self, conversation_id: str) -> list[dict[str, Any]]:
         """Copies of the activities the bot posted in ``conversation_id``, oldest first, as updated."""
         return copy.deepcopy(self._activities.get(conversation_id, []))
+
+    def personal_conversation(self, user_id: str) -> str | None:
+        """The id of the one-to-one chat the bot opened with ``user_id``, if it opened one."""
+        return self._personal.get(user_id)
 
     def conversation_ids(self) -> list[str]:
         """The conversations the bot has posted in, in the order of their first post."""
@@ -1004,6 +1019,17 @@ class TeamsConnectorStandIn(Started):
             lambda h: h.operation == operation and h.conversation_id == conversation_id
         )
 
+    def refuse_personal_chat(self, user_id: str, status: int = 403) -> None:
+        """Refuse, from now on, every request to open a one-to-one chat with ``user_id``.
+
+        Teams answers 403 when the app is not installed for that person (it may
+        not message someone who never added it); pass 404 for a person the
+        tenant does not know.
+        """
+        if status not in (403, 404):
+            raise ValueError(f"Teams refuses a chat with 403 or 404, got {status}")
+        self._refused_chats[user_id] = status
+
     def reset(self, *, activities: bool = False) -> None:
         """Forget recorded calls and pending faults, lift every hold; stored activities too when asked."""
         self._release_matching(lambda _hold: True)
@@ -1126,9 +1152,19 @@ class TeamsConnectorStandIn(Started):
             activity_id = self._next_id()
             conversation_id = f"{channel};messageid={activity_id}"
         elif len(members) == 1 and isinstance(members[0], dict) and members[0].get("id"):
+            user = str(members[0]["id"])
+            problem = _personal_chat_problem(body)
+            if problem is not None:
+                return 400, _error_body(400, problem)
+            refused = self._refused_chats.get(user)
+            if refused is not None:
+                return refused, _error_body(
+                    refused, "The bot is not installed in the user's personal scope."
+                )
             activity_id = None
-            digest = hashlib.sha256(str(members[0]["id"]).encode()).hexdigest()[:40]
+            digest = hashlib.sha256(user.encode()).hexdigest()[:40]
             conversation_id = f"a:1{digest}"
+            self._personal[user] = conversation_id
         else:
             return 400, _error_body(400, "name channelData.channel or exactly one member")
         answer: dict[str, Any] = {"id": conversation_id}
@@ -1218,6 +1254,20 @@ class TeamsConnectorStandIn(Started):
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+
+def _personal_chat_problem(body: dict[str, Any]) -> str | None:
+    """Why Teams would refuse a request for a one-to-one chat, or None when it is well formed."""
+    if body.get("isGroup") is True:
+        return "a conversation with one member and no channel is not a group"
+    bot = body.get("bot")
+    if not isinstance(bot, dict) or not bot.get("id"):
+        return "name the bot"
+    tenant = ((body.get("channelData") or {}).get("tenant") or {}).get("id")
+    # botbuilder-python writes `tenantID`; the REST reference says `tenantId`.
+    if not (body.get("tenantId") or body.get("tenantID") or tenant):
+        return "a one-to-one chat in Teams needs the tenant id"
+    return None
 
 
 def _error_body(status: int, message: str | None = None) -> dict[str, Any]:

@@ -19,6 +19,12 @@ activity counts once. The Bot Framework does not redeliver on a refusal the
 way Slack retries, so every activity is its last try: a turn that could not
 be saved tells the person at once.
 
+A card button submits either a choice (`intake_choice`, a `Choose` event) or
+the words of a command (`intake_command`: only `approve N`, `reject N` and
+`export`), which become a `Text` event as if typed in the card's chain.
+When a click decided a warning, its card is replaced in place by the decided
+warning, as a clicked question card is by the answered one.
+
 Mentions: the bot's own `<at>intake-bot</at>` is removed; anyone else's
 becomes `@Name` in the text with a `Person` in `Text.mentions`, the core's one
 mention form. The names Teams sends are kept (`bot.teams.addresses`) so the
@@ -42,17 +48,30 @@ from bot.errors import StoreError
 from bot.ports import Inbound, IntakeRef, Where
 from bot.service import IntakeService, utc_now
 from bot.teams.addresses import CHAIN_MARK, PLATFORM, Address, Addresses
-from bot.teams.cards import CHOICE_FIELD, answered_card, to_activities
+from bot.teams.cards import (
+    APPROVE_COMMAND,
+    CHOICE_FIELD,
+    COMMAND_FIELD,
+    EXPORT_COMMAND,
+    REJECT_COMMAND,
+    answered_card,
+    decided_card,
+    to_activities,
+)
 from bot.teams.outbound import TeamsOutbound
 from conversations import messages as msg
 from conversations.events import Choose, Event, Text
 from conversations.people import Person
 from conversations.questions import QUESTIONS
-from conversations.replies import Notice, Reply, Tone
+from conversations.replies import Notice, Reply, Tone, WarningReply
 
 log = structlog.get_logger(__name__)
 
 _AT = re.compile(r"<at>(?P<name>.*?)</at>", re.IGNORECASE | re.DOTALL)
+_COMMAND = re.compile(
+    rf"(?:(?P<verb>{APPROVE_COMMAND}|{REJECT_COMMAND}) (?P<number>[1-9][0-9]{{0,5}})"
+    rf"|{EXPORT_COMMAND})"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +197,13 @@ class IntakeTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships
             return
         text, people, addressed = read_text(activity)
         choice = _submitted_choice(activity.value)
-        if choice is None and not (text or addressed):
+        command = _submitted_command(activity.value) if choice is None else None
+        if command is not None:
+            text, people = command, ()
+        clicked = choice is not None or command is not None
+        if not clicked and not (text or addressed):
             return  # an image, a file or someone else's card: nothing to read
-        located = locate(activity, addressed=addressed or choice is not None)
+        located = locate(activity, addressed=addressed or clicked)
         if located is None:
             log.info("teams.unplaced_activity", activity_type=activity.type)
             return
@@ -208,6 +231,28 @@ class IntakeTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships
             who = Person(id=sender.id, name=sender.name)
             card = answered_card(choice[0], who, _label(*choice))
             await self.outbound.update(outcome.ref or located.ref, activity.reply_to_id, card)
+        number = _warning_number(command)
+        decided = [reply for reply in outcome.decided if reply.warning.number == number]
+        if outcome.applied and decided and activity.reply_to_id:
+            ref = outcome.ref or located.ref
+            names = await self._names(ref, decided[0], {sender.id: sender.name or ""})
+            card = decided_card(decided[0], ref, names.get)
+            await self.outbound.update(ref, activity.reply_to_id, card)
+
+    async def _names(
+        self, ref: IntakeRef, reply: WarningReply, known: dict[str, str]
+    ) -> dict[str, str]:
+        """The display names the decided card mentions: the clicker's from this activity, the
+        rest as Teams last sent them; none when Redis cannot say (the mention still pings)."""
+        wanted: set[str] = set()
+        decided_card(reply, ref, wanted.add)  # a first rendering finds whose names it needs
+        missing = wanted - {user for user, name in known.items() if name}
+        try:
+            found = await self.addresses.names(ref.workspace, missing) if missing else {}
+        except StoreError as exc:
+            log.info("teams.names_unread", error=str(exc))
+            found = {}
+        return {**{user: name for user, name in known.items() if name}, **found}
 
 
 def _submitted_choice(value: Any) -> tuple[str, str] | None:
@@ -216,6 +261,23 @@ def _submitted_choice(value: Any) -> tuple[str, str] | None:
         return None
     raw = value.get(CHOICE_FIELD)
     return decode_choice(raw) if isinstance(raw, str) else None
+
+
+def _submitted_command(value: Any) -> str | None:
+    """The words a command button submitted (`approve 3`, `reject 3`, `export`), if this is
+    one of ours; anything else a client sends in that field is ignored."""
+    if not isinstance(value, dict):
+        return None
+    raw = value.get(COMMAND_FIELD)
+    if not isinstance(raw, str) or _COMMAND.fullmatch(raw) is None:
+        return None
+    return raw
+
+
+def _warning_number(command: str | None) -> int | None:
+    """The warning an Approve or Reject click names; None for anything else."""
+    found = _COMMAND.fullmatch(command) if command else None
+    return int(found.group("number")) if found and found.group("number") else None
 
 
 def _label(question_id: str, chosen: str) -> str:

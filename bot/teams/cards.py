@@ -24,6 +24,13 @@ markdown has no code span.
 metadata (`bot.post_metadata`), keyed with the outbox id and the part number
 when `to_activities` gets a key.
 
+A scope-change warning is a card with one TextBlock per sentence; while it
+waits for the owner it has Approve and Reject buttons, and the summary has an
+Export record button. Each of these submits `{"intake_command": "<words>"}`:
+the very words a person could type (`approve 3`), so a click and a typed
+command take one path through the core. The requirements record is not a
+card but plain markdown messages, since it is a document to read and copy.
+
 Teams refuses a message over about 28 KB, so each activity is kept within
 `MAX_ACTIVITY_BYTES`: long typed text is cut first, then lists are shortened,
 then detail is dropped from the end with an ellipsis. Nothing here raises for
@@ -53,12 +60,20 @@ from conversations.replies import (
     Notice,
     QuestionReply,
     Reask,
+    RecordReply,
     Reply,
     SummaryReply,
     Tone,
+    WarningReply,
 )
 from conversations.risks import Severity
 from conversations.summary import Summary
+
+# --- sentences and labels that belong in conversations/messages.py (to be moved there) ------
+BUTTON_APPROVE = "Approve"
+BUTTON_REJECT = "Reject"
+BUTTON_EXPORT_RECORD = "Export record"
+# ---------------------------------------------------------------------------------------------
 
 Activity = dict[str, Any]
 Element = dict[str, Any]
@@ -73,6 +88,12 @@ CHOICE_FIELD = "intake_choice"
 """The key of an Action.Submit's data holding `encode_choice(question id, value)`."""
 LABEL_FIELD = "label"
 """The key of an Action.Submit's data holding the button's label, for the answered card."""
+COMMAND_FIELD = "intake_command"
+"""The key of an Action.Submit's data holding the words of a command (`approve 3`, `export`)."""
+APPROVE_COMMAND = "approve"
+REJECT_COMMAND = "reject"
+EXPORT_COMMAND = "export"
+MARKDOWN_FORMAT = "markdown"
 
 # Teams refuses messages over about 28 KB. An activity is measured as `json.dumps` writes it by
 # default (non-ASCII as \u escapes, so never less than its UTF-8 size), and the room left is for
@@ -494,7 +515,56 @@ def _summary_parts(summary: Summary, preface: Sequence[Notice | Reask], writer: 
         opened = writer.typed(", ".join(summary.open_questions))
         main.append(_note(f"{msg.LABEL_OPEN_QUESTIONS}: {opened}"))
     main.append(_owner_block(summary.owner, writer))
-    return _Parts(_preface(preface, writer), main)
+    return _Parts(
+        _preface(preface, writer), main, [_command_action(BUTTON_EXPORT_RECORD, EXPORT_COMMAND)]
+    )
+
+
+def _command_action(title: str, command: str, **style: Any) -> Element:
+    """A button that submits the words of a command, as if the person had typed them."""
+    return {"type": "Action.Submit", "title": title, "data": {COMMAND_FIELD: command}, **style}
+
+
+def _warning_parts(
+    reply: WarningReply, preface: Sequence[Notice | Reask], writer: _Writer
+) -> _Parts:
+    """A warning: one TextBlock per sentence, and Approve / Reject while it waits for the owner.
+
+    The buttons name the warning's number, so a click decides the warning on
+    the card that was clicked even when several are open.
+    """
+    main = [_notice_block(line, writer) for line in reply.lines]
+    if main:
+        main[0] = {**main[0], "text": f"{WARNING_MARK} {main[0]['text']}", **_apart(preface)}
+    actions: list[Element] = []
+    warning = reply.warning
+    if warning.decidable:
+        actions = [
+            _command_action(
+                BUTTON_APPROVE, f"{APPROVE_COMMAND} {warning.number}", style="positive"
+            ),
+            _command_action(
+                BUTTON_REJECT, f"{REJECT_COMMAND} {warning.number}", style="destructive"
+            ),
+        ]
+    return _Parts(_preface(preface, writer), main, actions)
+
+
+def _addressed(build: Build, user: str) -> Build:
+    """`build` with `user` mentioned at the start, for a post meant for them alone that
+    has to be made where everyone reads it."""
+
+    def addressed(writer: _Writer) -> _Parts:
+        parts = build(writer)
+        mention = writer.mention(Person(id=user))
+        blocks = parts.preface or parts.main
+        if blocks and blocks[0].get("type") == "TextBlock":
+            blocks[0] = {**blocks[0], "text": f"{mention} {blocks[0]['text']}"}
+        else:
+            blocks.insert(0, _text(mention))
+        return parts
+
+    return addressed
 
 
 def _alternatives(summary: Summary, writer: _Writer) -> list[Element]:
@@ -585,22 +655,37 @@ def _notices_line(replies: Sequence[Notice | Reask], names: Names) -> str:
 
 
 def to_activities(
-    replies: Sequence[Reply], ref: IntakeRef, names: Names, *, key: str | None = None
+    replies: Sequence[Reply],
+    ref: IntakeRef,
+    names: Names,
+    *,
+    key: str | None = None,
+    addressed_to: str | None = None,
 ) -> list[Activity]:
     """Replies of one turn -> as few message activities as read well, in order.
 
-    Notices and re-asks before a question, clarification or summary ride on top of
-    its card; any after the last of those get a card of their own. `names` gives
-    the display name of a person the reply knows only by id. With `key` (the
-    outbox id), each activity's `channelData.intake` also carries the key and its
-    part number, as Slack's metadata does (`PostMetadata.keyed`).
+    Notices and re-asks before a question, clarification, warning or summary ride
+    on top of its card; any after the last of those get a card of their own. A
+    record is plain markdown messages (`record_activities`), after a card for
+    the notices before it. `names` gives the display name of a person the reply
+    knows only by id. With `key` (the outbox id), each activity's
+    `channelData.intake` also carries the key and its part number, as Slack's
+    metadata does (`PostMetadata.keyed`). With `addressed_to`, the first card
+    starts by mentioning that user: replies meant for them alone, posted where
+    everyone reads them.
     """
     activities: list[Activity] = []
+    to_user = [addressed_to] if addressed_to else []
+
+    def keyed(metadata: PostMetadata | None) -> PostMetadata | None:
+        if key is not None and metadata is not None:
+            return metadata.keyed(key, len(activities))
+        return metadata
 
     def add(build: Build, summary: str, metadata: PostMetadata | None) -> None:
-        if key is not None and metadata is not None:
-            metadata = metadata.keyed(key, len(activities))
-        activities.append(_fitted(build, names, summary, metadata))
+        if to_user:
+            build = _addressed(build, to_user.pop())
+        activities.append(_fitted(build, names, summary, keyed(metadata)))
 
     pending: list[Notice | Reask] = []
     for reply in replies:
@@ -623,10 +708,91 @@ def to_activities(
                     project=reply.summary.project, strategy=a.label, score=a.scores[a.strategy]
                 )
                 add(partial(_summary_parts, reply.summary, pending), line, metadata_for(reply, ref))
+            case WarningReply():
+                add(
+                    partial(_warning_parts, reply, pending),
+                    _notices_line(reply.lines, names),
+                    metadata_for(reply, ref),
+                )
+            case RecordReply():
+                if pending:
+                    add(
+                        partial(_notices_parts, pending),
+                        _notices_line(pending, names),
+                        notice_metadata(ref),
+                    )
+
+                def metadata() -> PostMetadata | None:
+                    return keyed(notice_metadata(ref))
+
+                for text in record_texts(reply, metadata):
+                    activities.append(_record_activity(text, metadata()))
+            case _:
+                continue  # a lookup the service fills in before anything is posted
         pending = []
     if pending:
         add(partial(_notices_parts, pending), _notices_line(pending, names), notice_metadata(ref))
     return activities
+
+
+# --- the requirements record ---------------------------------------------------------------
+
+_RECORD_ANGLE = re.compile(r"\\([<>])")
+_RECORD_BRACE = re.compile(r"([{}])")
+
+
+def record_markdown(markdown: str) -> str:
+    """The record's markdown made safe for a Teams text message, which mixes markdown and HTML.
+
+    The record escapes typed text for markdown (`\\<` for `<`); Teams would still
+    read `<b>` as HTML, and hides text between curly braces. So `&` becomes
+    `&amp;`, each escaped `<` or `>` its entity, and braces get a backslash.
+    Every `<` or `>` in the record is typed (none of its templates has one), so
+    each comes escaped, and a typed backslash before it is itself escaped.
+    """
+    text = markdown.replace("&", "&amp;")
+    text = _RECORD_ANGLE.sub(lambda m: "&lt;" if m.group(1) == "<" else "&gt;", text)
+    return _RECORD_BRACE.sub(r"\\\1", text)
+
+
+def _record_activity(text: str, metadata: PostMetadata | None) -> Activity:
+    activity: Activity = {"type": "message", "textFormat": MARKDOWN_FORMAT, "text": text}
+    if metadata is not None:
+        activity["channelData"] = {"intake": metadata.model_dump()}
+    return activity
+
+
+def _json_size(text: str) -> int:
+    """What `text` adds inside a JSON string as `json.dumps` writes it (per character, so sums)."""
+    return len(json.dumps(text)) - 2
+
+
+def record_texts(
+    record: RecordReply, metadata: Callable[[], PostMetadata | None] = lambda: None
+) -> Iterator[str]:
+    """The record's markdown in pieces, in order, each making an activity within the limit.
+
+    Pieces end at line ends; a line too long for one message on its own is cut
+    between characters. Joined, the pieces are `record_markdown` of the record.
+    `metadata` gives the object the next piece's activity will carry (asked
+    again after each piece is taken, as a keyed part number grows), for its size.
+    """
+    current: list[str] = []
+    room = MAX_ACTIVITY_BYTES - _size(_record_activity("", metadata()))
+    used = 0
+    for line in record_markdown(record.markdown).splitlines(keepends=True):
+        # A line fits whole, else starts a piece of its own, else is cut between characters.
+        for part in [line] if _json_size(line) <= room else list(line):
+            size = _json_size(part)
+            if used + size > room and current:
+                yield "".join(current)
+                current.clear()
+                room = MAX_ACTIVITY_BYTES - _size(_record_activity("", metadata()))
+                used = 0
+            current.append(part)
+            used += size
+    if current:
+        yield "".join(current)
 
 
 def _no_names(user_id: str) -> str | None:
@@ -659,3 +825,20 @@ def answered_card(question_id: str, who: Person, label: str, names: Names = _no_
 
     line = _question_line(number, total, question.title, question.prompt)
     return _fitted(build, names, line, None)
+
+
+def decided_card(reply: WarningReply, ref: IntakeRef, names: Names = _no_names) -> Activity:
+    """A decided warning's activity, for an update in place of the card that was clicked.
+
+    No buttons, and the last sentence says who decided and when. Unlike
+    `answered_card` it carries its metadata: the new status (approved or
+    rejected) is what other apps reading the chain look for.
+    """
+    if reply.warning.decidable:
+        raise ValueError(f"warning {reply.warning.number} is still open")
+    return _fitted(
+        partial(_warning_parts, reply, []),
+        names,
+        _notices_line(reply.lines, names),
+        metadata_for(reply, ref),
+    )

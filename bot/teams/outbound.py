@@ -13,6 +13,15 @@ The connector's answers map onto the delivery errors:
 - 401, 403 (the bot was removed from the team or chat) and 404 (the
   conversation is gone) are `DeliveryRefusedError`: asking again won't help.
 
+Teams has no message shown to one person in a channel, so `only_for`
+replies (a refusal nobody else needs) go to a one-to-one chat with that
+person: the connector creates it (`POST /v3/conversations` with the user as
+the one member; the same chat each time) and the replies are posted there. A
+user who never installed the app cannot be reached that way and the
+connector refuses (403 or 404): the replies are then posted in the intake's
+conversation, starting with a mention of that person, and the fallback is
+logged.
+
 The Bot Framework connector cannot list a conversation's messages, so when
 an earlier attempt may have gone through (`maybe_posted`) the parts are
 posted again: a rare double rather than a lost question. Slack, which can
@@ -22,7 +31,7 @@ look, posts only what is missing.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -31,6 +40,7 @@ from botbuilder.schema import (
     Activity,
     ChannelAccount,
     ConversationAccount,
+    ConversationParameters,
     ConversationReference,
     ErrorResponseException,
 )
@@ -54,6 +64,7 @@ from conversations.replies import Reply
 log = structlog.get_logger(__name__)
 
 START_COMMAND = None  # Teams has no slash command: people write `start <project>` to the bot.
+PERSONAL_CONVERSATION = "personal"
 REFUSED_STATUSES = {
     401: Refusal.OTHER,
     403: Refusal.NOT_A_MEMBER,
@@ -106,23 +117,78 @@ class TeamsOutbound:
     ) -> IntakeRef:
         """Send each activity of the replies into the conversation, in order.
 
-        Teams has no message shown to one person in a channel; `only_for`
-        replies go to the conversation, where they mention that person.
+        `only_for` replies go to a one-to-one chat with that user, or, where
+        the connector will not open one, to the conversation with a mention of
+        them (see the module docstring).
         """
-        del only_for, maybe_posted  # see the module docstring
+        del maybe_posted  # see the module docstring
         address = await self._address(where)
+        if only_for is not None:
+            chat = await self._personal_chat(address, only_for)
+            if chat is not None:
+                activities = await self._activities(where, replies, key=key)
+                await self._send(chat, "", activities)
+                return where
+        activities = await self._activities(where, replies, key=key, addressed_to=only_for)
+        await self._send(address, where.thread, activities)
+        return where
+
+    async def _activities(
+        self,
+        where: IntakeRef,
+        replies: Sequence[Reply],
+        *,
+        key: str | None,
+        addressed_to: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The replies' activities, with the display names of the people they mention."""
         # A first rendering finds whose names the cards need; Redis knows them (Teams sent them).
         wanted: set[str] = set()
-        to_activities(replies, where, wanted.add, key=key)
+        to_activities(replies, where, wanted.add, key=key, addressed_to=addressed_to)
         names = await self.addresses.names(where.workspace, wanted) if wanted else {}
-        activities = to_activities(replies, where, names.get, key=key)
+        return to_activities(replies, where, names.get, key=key, addressed_to=addressed_to)
 
+    async def _send(self, address: Address, thread: str, activities: list[dict[str, Any]]) -> None:
         async def send(turn_context: TurnContext) -> None:
             for activity in activities:
                 await turn_context.send_activity(Activity().deserialize(activity))
 
-        await self._call("send_activities", send, reference_for(address, where.thread))
-        return where
+        await self._call("send_activities", send, reference_for(address, thread))
+
+    async def _personal_chat(self, address: Address, user: str) -> Address | None:
+        """The address of the bot's one-to-one chat with `user`, created through the connector
+        (which gives the same chat every time); None when the connector refuses to open it.
+
+        The request names the tenant of the intake's conversation, as Teams requires, and
+        goes to that conversation's service URL.
+        """
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount(id=address.bot_id, name=address.bot_name),
+            members=[ChannelAccount(id=user)],
+            tenant_id=address.tenant_id,
+            channel_data={"tenant": {"id": address.tenant_id}},
+        )
+        created: list[str] = []
+
+        async def create(turn_context: TurnContext) -> None:
+            async def opened(chat_context: TurnContext) -> None:
+                created.append(chat_context.activity.conversation.id)
+
+            await turn_context.adapter.create_conversation(
+                self.app_id, opened, parameters, address.channel_id, address.service_url
+            )
+
+        try:
+            await self._call("create_conversation", create, reference_for(address, ""))
+        except DeliveryRefusedError as exc:
+            if exc.kind not in (Refusal.NOT_A_MEMBER, Refusal.CHANNEL_GONE):
+                raise
+            log.warning("teams.private_chat_refused", reason=exc.reason, fallback="conversation")
+            return None
+        if not created:
+            raise DeliveryUnknownError("the connector named no conversation")
+        return replace(address, conversation_id=created[0], conversation_type=PERSONAL_CONVERSATION)
 
     async def update(self, where: IntakeRef, activity_id: str, activity: dict[str, Any]) -> None:
         """Replace one posted activity (a question card after a click shows who chose).

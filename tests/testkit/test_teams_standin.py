@@ -94,6 +94,21 @@ async def deliver(
         return response.status
 
 
+async def bot_token(http: aiohttp.ClientSession, identity: BotFrameworkIdentityStandIn) -> str:
+    """An access token for the bot from the login stand-in, as MSAL asks for one."""
+    async with http.post(
+        identity.token_url(),
+        data={
+            "grant_type": "client_credentials",
+            "client_id": APP_ID,
+            "client_secret": identity.registration.password,
+            "scope": f"{BOTFRAMEWORK_SCOPE}/.default",
+        },
+        ssl=False,
+    ) as response:
+        return str((await response.json())["access_token"])
+
+
 async def run_turn(bot: BareTeamsBot, incoming: dict[str, Any], turn: Turn) -> None:
     """Continue the conversation ``incoming`` came from, proactively, running ``turn``."""
     reference = TurnContext.get_conversation_reference(Activity().deserialize(incoming))
@@ -523,6 +538,110 @@ async def test_create_personal_conversation_is_stable_per_user(
     first, second = (c.response["id"] for c in connector.calls("create_conversation"))
     assert first == second
     assert first.startswith("a:1")
+
+
+async def test_a_personal_chat_is_recorded_with_what_is_posted_there(
+    bot: BareTeamsBot, connector: TeamsConnectorStandIn
+) -> None:
+    """A 1:1 chat opened as the bot opens one is recorded per person, with its activities."""
+    parameters = ConversationParameters(
+        is_group=False,
+        bot=ChannelAccount(id=BOT_ID),
+        members=[ChannelAccount(id=MARIA.id)],
+        tenant_id=TENANT_ID,
+        channel_data={"tenant": {"id": TENANT_ID}},
+    )
+
+    async def greet(turn_context: TurnContext) -> None:
+        await turn_context.send_activity("Only for you")
+
+    assert connector.personal_conversation(MARIA.id) is None
+    await bot.adapter.create_conversation(
+        APP_ID, greet, parameters, "msteams", connector.service_url
+    )
+
+    chat = connector.personal_conversation(MARIA.id)
+    assert chat is not None
+    assert chat.startswith("a:1")
+    [created] = connector.calls("create_conversation")
+    assert created.body["isGroup"] is False
+    assert created.body["members"] == [{"id": MARIA.id}]
+    assert [a["text"] for a in connector.activities(chat)] == ["Only for you"]
+    assert connector.personal_conversation(PERSONAL_CHAT.id) is None
+
+
+async def test_a_person_without_the_app_cannot_be_messaged_privately(
+    bot: BareTeamsBot, connector: TeamsConnectorStandIn
+) -> None:
+    """`refuse_personal_chat` answers every request for a chat with that person 403, nothing kept."""
+    connector.refuse_personal_chat(MARIA.id)
+    parameters = ConversationParameters(
+        bot=ChannelAccount(id=BOT_ID), members=[ChannelAccount(id=MARIA.id)], tenant_id=TENANT_ID
+    )
+
+    async def nothing(_turn_context: TurnContext) -> None:
+        return None
+
+    for _ in range(2):
+        with pytest.raises(ErrorResponseException) as refused:
+            await bot.adapter.create_conversation(
+                APP_ID, nothing, parameters, "msteams", connector.service_url
+            )
+        assert refused.value.response.status_code == 403
+    assert [c.status for c in connector.calls("create_conversation")] == [403, 403]
+    assert connector.personal_conversation(MARIA.id) is None
+    assert connector.conversation_ids() == []
+    with pytest.raises(ValueError, match="403 or 404"):
+        connector.refuse_personal_chat(MARIA.id, status=500)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"isGroup": True, "bot": {"id": BOT_ID}, "members": [{"id": "29:x"}], "tenantId": "t"},
+        {"bot": {"id": BOT_ID}, "members": [{"id": "29:x"}]},
+        {"members": [{"id": "29:x"}], "tenantId": "t"},
+    ],
+    ids=["a-group", "no-tenant", "no-bot"],
+)
+async def test_a_malformed_personal_chat_request_is_a_bad_argument(
+    connector: TeamsConnectorStandIn,
+    identity: BotFrameworkIdentityStandIn,
+    http: aiohttp.ClientSession,
+    body: dict[str, Any],
+) -> None:
+    """A 1:1 request that says it is a group, names no tenant or no bot is answered 400."""
+    token = await bot_token(http, identity)
+    headers = {"Authorization": f"Bearer {token}"}
+    conversations = f"{connector.service_url}v3/conversations"
+    async with http.post(conversations, json=body, headers=headers) as response:
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "BadArgument"
+    assert connector.personal_conversation("29:x") is None
+
+
+async def test_faults_apply_to_creating_a_personal_chat(
+    bot: BareTeamsBot, connector: TeamsConnectorStandIn
+) -> None:
+    """`answer_next(..., operation="create_conversation")` answers the next chat request once."""
+    connector.answer_next(503, operation="create_conversation")
+    parameters = ConversationParameters(
+        bot=ChannelAccount(id=BOT_ID), members=[ChannelAccount(id=MARIA.id)], tenant_id=TENANT_ID
+    )
+
+    async def nothing(_turn_context: TurnContext) -> None:
+        return None
+
+    with pytest.raises(ErrorResponseException):
+        await bot.adapter.create_conversation(
+            APP_ID, nothing, parameters, "msteams", connector.service_url
+        )
+    assert connector.personal_conversation(MARIA.id) is None
+    await bot.adapter.create_conversation(
+        APP_ID, nothing, parameters, "msteams", connector.service_url
+    )
+    assert [c.status for c in connector.calls("create_conversation")] == [503, 201]
+    assert connector.personal_conversation(MARIA.id) is not None
 
 
 # -- the connector's own checks --------------------------------------------------------

@@ -27,10 +27,14 @@ from bot.teams.cards import (
     MAX_ACTIVITY_BYTES,
     UNKNOWN_NAME,
     answered_card,
+    decided_card,
     escape_markdown,
+    record_markdown,
+    record_texts,
     to_activities,
 )
 from conversations import messages as msg
+from conversations.changes import WarningKind, WarningStatus
 from conversations.dialogue import ask
 from conversations.people import Owner, Person
 from conversations.questions import CATALOG, Question
@@ -39,15 +43,19 @@ from conversations.replies import (
     Clarify,
     Notice,
     Reask,
+    RecordReply,
     Reply,
     SummaryReply,
     Tone,
+    WarningReply,
 )
 from conversations.risks import Risk, Severity
+from conversations.scope import decided_warnings
 from conversations.summary import Conflict, Summary
 from testkit.answers import HAPPY_ANSWERS
 from testkit.summaries import answer_line, sample_summary
 from tests.conversations.flow import Flow
+from tests.conversations.test_scope import STREAM_ANSWERS, baseline_flow
 
 SCHEMA_PATH = Path(testkit.__file__).parent / "adaptive_card_schema.json"
 REF = IntakeRef("teams", "tenant-1", "19:channel@thread.tacv2", "1700000000001")
@@ -689,3 +697,151 @@ def test_the_schema_in_the_test_kit_refuses_what_teams_would() -> None:
         changed = copy.deepcopy(card)
         breaking(changed)
         assert list(validator().iter_errors(changed)), breaking
+
+
+# --- the scope-creep guard ---------------------------------------------------------------
+
+
+def warned_flow() -> tuple[Flow, WarningReply]:
+    """An owned batch intake changed answer by answer into an event stream, and the scope-change
+    warning that moved the strategy (still open)."""
+    flow = baseline_flow(owner=MARIA)
+    flipped = None
+    for question_id, text in STREAM_ANSWERS.items():
+        flow.send(f"edit {question_id}").send(text)
+        for reply in flow.warnings:
+            if reply.warning.from_strategy is not reply.warning.to_strategy:
+                flipped = reply
+    assert flipped is not None
+    return flow, flipped
+
+
+def actions_of(activity: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(card_of(activity).get("actions", []))
+
+
+def test_a_warning_is_a_card_with_a_block_per_line_and_approve_and_reject() -> None:
+    """An open scope change: one TextBlock per sentence, its metadata, and two command buttons."""
+    _, warning = warned_flow()
+    saved = Notice(template=msg.HELP)
+    (activity,) = rendered([saved, warning])
+    number = warning.warning.number
+    assert [(a["type"], a["title"], a["data"]) for a in actions_of(activity)] == [
+        ("Action.Submit", cards.BUTTON_APPROVE, {cards.COMMAND_FIELD: f"approve {number}"}),
+        ("Action.Submit", cards.BUTTON_REJECT, {cards.COMMAND_FIELD: f"reject {number}"}),
+    ]
+    body = card_of(activity)["body"]
+    assert len(body) == 1 + len(warning.lines)  # the help notice rides on top
+    assert body[1]["separator"] is True
+    assert body[1]["text"].startswith(cards.WARNING_MARK)
+    assert activity["channelData"]["intake"] == metadata(warning).model_dump()
+    assert activity["channelData"]["intake"]["event_payload"]["status"] == "open"
+    assert {"id": MARIA.id, "name": "Maria"} in [e["mentioned"] for e in entities(activity)]
+
+
+def test_a_warning_that_waits_for_nothing_has_no_buttons() -> None:
+    """A notice-kind warning (or a decided one) is shown without Approve and Reject."""
+    _, warning = warned_flow()
+    notice = warning.model_copy(
+        update={
+            "warning": warning.warning.model_copy(
+                update={"kind": WarningKind.REPEATED_CHANGES, "status": WarningStatus.NOTICE}
+            )
+        }
+    )
+    (activity,) = rendered([notice])
+    assert "actions" not in card_of(activity)
+    assert activity["channelData"]["intake"]["event_payload"]["status"] == "notice"
+
+
+def test_typed_text_in_a_warning_is_escaped() -> None:
+    """The old and new answers quoted in a warning are typed text: no markup, no forged mention."""
+    _, warning = warned_flow()
+    params = {"question": "SLA", "old": HOSTILE, "new": HOSTILE, "old_reading": "a"}
+    quoted = Notice(template=msg.SCOPE_CHANGE_LINE, params={**params, "new_reading": "b"})
+    hostile = warning.model_copy(update={"lines": (warning.lines[0], quoted, *warning.lines[1:])})
+    (activity,) = rendered([hostile])
+    shown = texts(activity)
+    assert shown[1] == f"SLA: {HOSTILE_SHOWN} (a) → {HOSTILE_SHOWN} (b)"
+    for raw in RAW_PIECES:
+        assert raw not in "\n".join(shown)
+
+
+def test_a_decided_warning_renders_for_an_update_with_who_and_when() -> None:
+    """After the owner's approval the card has no buttons, names her, and says approved."""
+    flow, warning = warned_flow()
+    flow.send(f"approve {warning.warning.number}", user=MARIA.id)
+    (decided,) = decided_warnings(flow.before, flow.intake)
+    activity = decided_card(decided, REF, {MARIA.id: "Maria"}.get)
+    assert_valid(activity)
+    assert "actions" not in card_of(activity)
+    assert activity["channelData"]["intake"]["event_payload"]["status"] == "approved"
+    assert texts(activity)[-1].startswith("Approved by <at>Maria</at>")
+    with pytest.raises(ValueError, match="still open"):
+        decided_card(warning, REF, names)
+
+
+def test_the_summary_card_has_an_export_record_button() -> None:
+    """The summary's one button submits `export`, the same words as typing it."""
+    (activity,) = rendered([SummaryReply(summary=summary_of())])
+    assert actions_of(activity) == [
+        {
+            "type": "Action.Submit",
+            "title": cards.BUTTON_EXPORT_RECORD,
+            "data": {cards.COMMAND_FIELD: "export"},
+        }
+    ]
+
+
+def big_record(line: str, lines: int) -> RecordReply:
+    markdown = "# Requirements and decision record: X\n\n## Answers\n\n"
+    markdown += "".join(f"- {n}: {line}\n" for n in range(lines))
+    markdown += "\n## Change history\n\nNo change since the first summary.\n"
+    return RecordReply(project="X", filename="requirements-x.md", markdown=markdown)
+
+
+@pytest.mark.parametrize("line", ["plain answer text " * 10, "Ωμέγα 数据 😀 " * 12])
+def test_a_long_record_is_split_on_line_ends_into_messages_within_the_limit(line: str) -> None:
+    """A record too long for one message becomes several markdown messages, in order, each
+    within the limit, cut only at line ends; together they are the whole record."""
+    record = big_record(line, 600)
+    before = Notice(template=msg.HELP)
+    posted = to_activities([before, record], REF, names, key="outbox-9")
+    assert_valid(posted[0])  # the notice before the record is a card of its own
+    messages = posted[1:]
+    assert len(messages) > 2
+    for part, activity in enumerate(messages, start=1):
+        assert len(json.dumps(activity).encode("utf-8")) <= MAX_ACTIVITY_BYTES
+        assert (activity["type"], activity["textFormat"]) == ("message", "markdown")
+        assert activity["channelData"]["intake"]["event_payload"]["part"] == part
+        assert activity["text"].endswith("\n")
+    assert "".join(a["text"] for a in messages) == record_markdown(record.markdown)
+    assert messages[-1]["text"].endswith("No change since the first summary.\n")
+
+
+def test_a_line_longer_than_a_message_is_cut_between_characters() -> None:
+    """One line bigger than a whole message still posts, cut into pieces within the limit."""
+    record = RecordReply(project="X", filename="x.md", markdown="数" * 20_000 + "\nend\n")
+    pieces = list(record_texts(record))
+    assert len(pieces) > 1
+    assert "".join(pieces) == record.markdown
+    for piece in pieces:
+        activity = {"type": "message", "textFormat": "markdown", "text": piece}
+        assert len(json.dumps(activity).encode("utf-8")) <= MAX_ACTIVITY_BYTES
+
+
+def test_record_markdown_is_safe_for_a_teams_text_message() -> None:
+    """The record's escaped `<`, `>` become entities, `&` is kept literal, braces are escaped."""
+    assert record_markdown(r"\<b\>x\</b\> & {{DATE()}} \\\<") == (
+        r"&lt;b&gt;x&lt;/b&gt; &amp; \{\{DATE()\}\} \\&lt;"
+    )
+
+
+def test_replies_for_one_person_posted_for_all_start_by_mentioning_them() -> None:
+    """`addressed_to`: the first card opens with a mention of that person, with its entity."""
+    refusal = Notice(template=msg.SCOPE_NOTHING_WAITING, tone=Tone.PROBLEM)
+    (activity,) = rendered([refusal], addressed_to=ALICE)
+    assert texts(activity)[0].startswith(f"<at>{NAMES[ALICE]}</at> ")
+    assert ALICE in [e["mentioned"]["id"] for e in entities(activity)]
+    (plain,) = rendered([refusal])
+    assert not texts(plain)[0].startswith("<at>")
