@@ -120,7 +120,7 @@ async def open_runtime(
         )
     finally:
         if scheduler is not None:
-            scheduler.shutdown()
+            await scheduler.close(settings.shutdown_grace_seconds)
         if worker is not None:
             await worker.close(settings.shutdown_grace_seconds)
         await handle.aclose()

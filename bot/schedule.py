@@ -185,6 +185,7 @@ class Scheduler:
     def __init__(self, posts: ScheduledPosts, tick_seconds: float, clock: Clock) -> None:
         self.posts = posts
         self.clock = clock
+        self._running: asyncio.Task[None] | None = None
         self._scheduler = AsyncIOScheduler()
         self._scheduler.add_job(
             self._tick,
@@ -196,16 +197,29 @@ class Scheduler:
         )
 
     async def _tick(self) -> None:
+        self._running = asyncio.current_task()
         try:
             await self.posts.run_due(self.clock())
         except StoreError as exc:
             # Redis away for a while: the next tick finds the same posts still due.
             log.warning("schedule.pass_failed", error=str(exc))
+        finally:
+            self._running = None
 
     def start(self) -> None:
         """Begin ticking on the running event loop."""
         self._scheduler.start()
 
-    def shutdown(self) -> None:
-        """Stop ticking; a pass in progress finishes its current post's claim or leaves it to expire."""
+    async def close(self, grace_seconds: float) -> None:
+        """Stop ticking, and let a pass in progress finish for up to `grace_seconds`.
+
+        A pass cut short leaves at most one claim behind, which expires; nothing
+        it queued is lost, since queuing and marking are one script.
+        """
         self._scheduler.shutdown(wait=False)
+        running = self._running
+        if running is not None and not running.done():
+            done, _ = await asyncio.wait([running], timeout=grace_seconds)
+            if not done:
+                running.cancel()
+                await asyncio.wait([running])

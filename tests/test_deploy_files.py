@@ -425,3 +425,44 @@ def test_the_teams_icons_are_the_ones_teams_asks_for() -> None:
     assert all(pixel[:3] == b"\xff\xff\xff" for pixel in pixels if pixel[3])
     alphas = {pixel[3] for pixel in pixels}
     assert {0, 255} <= alphas, "a symbol on a transparent background"
+
+
+def _cronjob() -> dict[str, Any]:
+    return _manifests("digest-cronjob.yaml")[("CronJob", "intake-bot-digest-slack")]
+
+
+def test_the_digest_cronjob_runs_one_pass_of_the_apps_image_at_a_time() -> None:
+    """`digest --once` with the app's image and secrets, never two runs at once, locked down."""
+    cronjob = _cronjob()
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["args"][:2] == ["digest", "--once"]
+    app = _pod(_deployment("slack"))["containers"][0]
+    assert container["image"] == app["image"]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    assert env["INTAKE_SECRETS_DIR"] == container["volumeMounts"][0]["mountPath"]
+    assert pod["volumes"][0]["secret"]["secretName"] == "intake-bot"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    # A run may post for a while (rate limits); it must end before the next one is due.
+    grace = float(env["INTAKE_SHUTDOWN_GRACE_SECONDS"])
+    deadline = cronjob["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"]
+    assert grace < deadline <= 5 * 60
+
+
+def test_the_digest_runs_reach_redis_and_nothing_reaches_them() -> None:
+    """Redis lets the CronJob's pods in; their own policy lets nothing in and only Redis, DNS, HTTPS out."""
+    labels = _cronjob()["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    policies = _manifests("network-policy.yaml")
+    redis_rule = policies[("NetworkPolicy", "intake-bot-redis")]["spec"]["ingress"][0]
+    assert any(_matches(peer["podSelector"]["matchLabels"], labels) for peer in redis_rule["from"])
+    own = policies[("NetworkPolicy", "intake-bot-digest")]["spec"]
+    assert _matches(own["podSelector"]["matchLabels"], labels)
+    assert own["ingress"] == []
+    ports = sorted(p["port"] for rule in own["egress"] for p in rule["ports"])
+    assert ports == [53, 53, 443, 6379]
+    # No Service of an app selects these pods, so no traffic is sent to a run.
+    for app in APPS:
+        service = _manifests(f"{app}.yaml")[("Service", f"intake-bot-{app}")]["spec"]["selector"]
+        assert not _matches(service, labels)
