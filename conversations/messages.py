@@ -455,6 +455,10 @@ SCOPE_CONFLICT = (
 )
 SCOPE_CHANGE_LINE = "{question}: {old} ({old_reading}) → {new} ({new_reading})"
 SCOPE_DIFFERENCE = "{what}: {before} → {after}"
+BUTTON_APPROVE = "Approve"
+BUTTON_REJECT = "Reject"
+BUTTON_EXPORT_RECORD = "Export record"
+RECORD_FILE_TITLE = "Requirements and decision record: {project}"
 SCOPE_OWNER_DECIDES = (
     "{owner}: approve to make today's answers the new baseline, or reject to put the "
     "baseline's answer back (`approve {number}` or `reject {number}`)."

@@ -8,9 +8,18 @@ What it plays, answering with Slack's shapes and error codes:
 
 - Methods: ``auth.test``; ``chat.postMessage``, ``chat.update`` and
   ``chat.postEphemeral``; ``conversations.replies``,
-  ``conversations.history`` and ``conversations.join``. Any other method answers ``unknown_method``, so a
+  ``conversations.history`` and ``conversations.join``; the three steps
+  of slack_sdk's ``files_upload_v2``. Any other method answers ``unknown_method``, so a
   new call in the bot fails here until the stand-in learns it;
   ``set_response`` replaces one method's answer.
+- Files: ``files.getUploadURLExternal`` hands out a file id and an upload
+  URL on this server (``/upload/v1/<file id>``, no token, as Slack's is
+  pre-signed); the bytes POSTed there are kept, recorded as calls to
+  ``upload`` (``UPLOAD_METHOD``); ``files.completeUploadExternal`` shares
+  uploaded files in ``channel_id`` (and ``thread_ts``) as a message with
+  ``files``, as Slack does, and answers ``{"ok": true, "files": [...]}``.
+  ``shared_files`` returns what was shared: ids, names, titles, channel,
+  thread and the content.
 - Messages: each post is kept per channel (ts, thread_ts, text, blocks,
   attachments, metadata, user and bot_id) and ``chat.update`` edits it. The
   ``conversations.*`` methods read that store: a thread oldest first with its
@@ -78,19 +87,23 @@ STANDIN_APP_TOKEN = "xapp-1-A0INTAKE01-0000-intake-standin"
 # Methods authenticated with the app-level token rather than the bot token.
 _APP_LEVEL_METHODS = frozenset({"apps.connections.open"})
 _SOCKET_PATH = "/socket-mode"
+_UPLOAD_PATH = "/upload/v1/"
+# The name faults, holds and recorded calls use for the upload POST, which has no Web API name.
+UPLOAD_METHOD = "upload"
 
 # Fields Slack accepts as a JSON-encoded string when the body is form-encoded.
-_JSON_FIELDS = frozenset({"blocks", "attachments", "metadata"})
+_JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "files"})
 # Fields chat.postMessage keeps on the message, and chat.update replaces.
 _MESSAGE_FIELDS = ("blocks", "attachments", "metadata")
 # The bot scopes deploy/slack/manifest.yaml asks for.
 _SCOPES = (
-    "app_mentions:read,channels:history,channels:join,chat:write,commands,groups:history,"
-    "im:history,mpim:history"
+    "app_mentions:read,channels:history,channels:join,chat:write,commands,files:write,"
+    "groups:history,im:history,mpim:history"
 )
 # Slack's message ts: seconds, a dot, six digits. Counted in microseconds from here.
 _TS_FORM = re.compile(r"^\d{1,10}\.\d{6}$")
 _FIRST_TS_MICROS = 1_700_000_000_000_100
+_FIRST_FILE_NUMBER = 1
 _TS_STEP_MICROS = 100
 _DEFAULT_WAIT_SECONDS = 5.0
 # conversations.* page sizes: Slack's defaults, and the most it returns at once.
@@ -215,6 +228,17 @@ class _Stored:
         return {**copy.deepcopy(self.message), "channel": self.channel}
 
 
+@dataclass(eq=False)
+class _Upload:
+    """A file between files.getUploadURLExternal and its sharing; ``content`` once uploaded."""
+
+    file_id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+    shared: bool = False
+
+
 @dataclass(frozen=True)
 class _Listing:
     """What a conversations.* call asked for: a time window, a page size, a cursor."""
@@ -293,6 +317,9 @@ class SlackWebApiStandIn(Started):
         self._sockets_refused = False
         self._socket_acks: list[dict[str, Any]] = []
         self._envelopes = 0
+        self._uploads: dict[str, _Upload] = {}
+        self._shared_files: list[dict[str, Any]] = []
+        self._last_file = _FIRST_FILE_NUMBER - 1
         self._answers: dict[str, Responder] = {
             "auth.test": self._auth_test,
             "apps.connections.open": self._apps_connections_open,
@@ -302,6 +329,8 @@ class SlackWebApiStandIn(Started):
             "conversations.replies": self._conversations_replies,
             "conversations.history": self._conversations_history,
             "conversations.join": self._conversations_join,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
 
     # -- lifecycle -----------------------------------------------------------------
@@ -311,6 +340,7 @@ class SlackWebApiStandIn(Started):
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get(_SOCKET_PATH, self._socket)
+        app.router.add_post(_UPLOAD_PATH + "{file_id}", self._upload)
         self._runner, host, port = await serve(app, self._host, self._port)
         self._loop = asyncio.get_running_loop()
         self._base_url = f"http://{host}:{port}/api/"
@@ -371,6 +401,22 @@ class SlackWebApiStandIn(Started):
         """How many calls (to ``method``, in ``channel``, when given) wait on a hold now."""
         with self._lock:
             return self._held_locked(method, channel)
+
+    def shared_files(
+        self, channel: str | None = None, thread_ts: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The files shared by files.completeUploadExternal, oldest first (only there, when given).
+
+        Each is a dict with ``id``, ``filename``, ``title``, ``channel``,
+        ``thread_ts``, ``initial_comment`` and the uploaded ``content`` as text.
+        """
+        with self._lock:
+            return [
+                dict(f)
+                for f in self._shared_files
+                if (channel is None or f["channel"] == channel)
+                and (thread_ts is None or f["thread_ts"] == thread_ts)
+            ]
 
     async def wait_for(
         self,
@@ -667,6 +713,8 @@ class SlackWebApiStandIn(Started):
             self._overrides.clear()
             if messages:
                 self._messages.clear()
+                self._uploads.clear()
+                self._shared_files.clear()
 
     # -- the server ----------------------------------------------------------------
 
@@ -675,7 +723,8 @@ class SlackWebApiStandIn(Started):
         headers = {name.lower(): value for name, value in request.headers.items()}
         body = await _read_body(request)
         token = _bearer_token(headers) or body.pop("token", None)
-        channel = str(body["channel"]) if body.get("channel") else None
+        named = body.get("channel") or body.get("channel_id")  # files.* name it channel_id
+        channel = str(named) if named else None
         await self._wait_while_held(method, channel)
         await self._wait_if_hung(method, channel)
 
@@ -703,6 +752,45 @@ class SlackWebApiStandIn(Started):
 
         self._record(RecordedCall(method, body, headers, status, answer))
         return web.json_response(answer, status=status, headers=extra_headers)
+
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        """The upload URL files.getUploadURLExternal handed out: keep the bytes POSTed to it.
+
+        Slack's URL is pre-signed, so no token is asked for; an id it never
+        handed out is a 404. Faults, holds and hangs for ``UPLOAD_METHOD`` apply.
+        Slack answers a good upload with a plain ``OK - <bytes>``.
+        """
+        file_id = request.match_info["file_id"]
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        data = await request.read()
+        body = {"file_id": file_id, "content": data.decode("utf-8", "replace"), "length": len(data)}
+        await self._wait_while_held(UPLOAD_METHOD, None)
+        await self._wait_if_hung(UPLOAD_METHOD, None)
+        with self._lock:
+            upload = self._uploads.get(file_id)
+        if upload is None:
+            self._record(RecordedCall(UPLOAD_METHOD, body, headers, 404, {}))
+            return web.Response(status=404, text=_http_error_text(404))
+        fault = self._take(self._faults, UPLOAD_METHOD, None)
+        if fault is not None and fault.kind == "http_error":
+            self._record(RecordedCall(UPLOAD_METHOD, body, headers, fault.status, {}))
+            return web.Response(status=fault.status, text=_http_error_text(fault.status))
+        if fault is not None and fault.kind == "answer":
+            self._record(
+                RecordedCall(UPLOAD_METHOD, body, headers, fault.status, dict(fault.answer))
+            )
+            return web.Response(
+                status=fault.status, text=json.dumps(fault.answer), headers=dict(fault.headers)
+            )
+        with self._lock:
+            upload.content = data
+        if fault is not None:  # a drop: kept, then the connection closed unanswered
+            self._record(RecordedCall(UPLOAD_METHOD, body, headers, 0, {"ok": True}, dropped=True))
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response()
+        self._record(RecordedCall(UPLOAD_METHOD, body, headers, 200, {"ok": True}))
+        return web.Response(text=f"OK - {len(data)}")
 
     def _act(self, method: str, body: dict[str, Any]) -> Answer:
         with self._lock:
@@ -1054,6 +1142,90 @@ class SlackWebApiStandIn(Started):
         self._require_member(str(body.get("channel") or ""))
         return {"ok": True, "message_ts": self._next_ts()}
 
+    def _files_get_upload_url_external(self, body: dict[str, Any]) -> Answer:
+        """A file id and the URL to POST its bytes to; ``filename`` and ``length`` are required."""
+        filename = str(body.get("filename") or "")
+        try:
+            length = int(str(body.get("length", "")))
+        except ValueError:
+            raise _SlackError("invalid_arguments") from None
+        if not filename or length < 0:
+            raise _SlackError("invalid_arguments")
+        assert self._base_url is not None
+        with self._lock:
+            self._last_file += 1
+            file_id = f"F0INTAKE{self._last_file:04d}"
+            self._uploads[file_id] = _Upload(file_id, filename, length)
+        root = self._base_url.removesuffix("/api/")
+        return {"ok": True, "upload_url": f"{root}{_UPLOAD_PATH}{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(self, body: dict[str, Any]) -> Answer:
+        """Share uploaded files in ``channel_id`` (a reply when ``thread_ts``), as one message."""
+        wanted = body.get("files")
+        if (
+            not isinstance(wanted, list)
+            or not wanted
+            or not all(isinstance(f, dict) for f in wanted)
+        ):
+            raise _SlackError("invalid_arguments")
+        channel = str(body.get("channel_id") or "")
+        thread_ts = str(body.get("thread_ts") or "") or None
+        if channel:
+            self._require_member(channel)
+        with self._lock:
+            found = [(item, self._uploads.get(str(item.get("id")))) for item in wanted]
+            ready = [
+                (item, upload, upload.content)
+                for item, upload in found
+                if upload is not None and upload.content is not None and not upload.shared
+            ]
+            if len(ready) != len(found):
+                raise _SlackError("file_not_found")
+            if channel and thread_ts and thread_ts not in self._messages.get(channel, {}):
+                raise _SlackError("thread_not_found")
+            files = []
+            for item, upload, content in ready:
+                upload.shared = True
+                title = str(item.get("title") or upload.filename)
+                files.append(self._file_object(upload, title, channel, len(content)))
+                self._shared_files.append(
+                    {
+                        "id": upload.file_id,
+                        "filename": upload.filename,
+                        "title": title,
+                        "channel": channel or None,
+                        "thread_ts": thread_ts,
+                        "initial_comment": body.get("initial_comment"),
+                        "content": content.decode("utf-8", "replace"),
+                    }
+                )
+        if channel:
+            if thread_ts:
+                self._advance_past(thread_ts)
+            shared = self._message({"text": body.get("initial_comment") or ""}, self._next_ts())
+            shared.update(files=copy.deepcopy(files), upload=True, display_as_bot=False)
+            if thread_ts:
+                shared["thread_ts"] = thread_ts
+            self._store(channel, shared, by_app=True)
+        return {"ok": True, "files": files}
+
+    def _file_object(self, upload: _Upload, title: str, channel: str, size: int) -> dict[str, Any]:
+        """The file as Slack describes it in an answer and on the message that shares it."""
+        return {
+            "id": upload.file_id,
+            "name": upload.filename,
+            "title": title,
+            "mimetype": "text/plain",
+            "filetype": upload.filename.rpartition(".")[2] if "." in upload.filename else "text",
+            "size": size,
+            "user": BOT_USER_ID,
+            "channels": [channel] if channel.startswith("C") else [],
+            "groups": [channel] if channel.startswith("G") else [],
+            "ims": [channel] if channel.startswith("D") else [],
+            "permalink": f"https://{self.team_domain}.slack.com/files/{BOT_USER_ID}/"
+            f"{upload.file_id}/{upload.filename}",
+        }
+
     def _require_member(self, channel: str) -> None:
         with self._lock:
             if channel in self._outside:
@@ -1256,6 +1428,12 @@ class ThreadedSlackWebApiStandIn:
     def held_calls(self, method: str | None = None, channel: str | None = None) -> int:
         """How many calls wait on a hold now."""
         return self.standin.held_calls(method, channel)
+
+    def shared_files(
+        self, channel: str | None = None, thread_ts: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The files shared by files.completeUploadExternal, with their content."""
+        return self.standin.shared_files(channel, thread_ts)
 
     def wait_for(
         self, method: str, count: int = 1, timeout: float = _DEFAULT_WAIT_SECONDS

@@ -6,7 +6,10 @@ person wrote, who, what, the delivery id) and hands it to
 workspace; the service applies it and posts the replies through that port.
 What is Slack's stays here: its payload fields, its mention syntax
 (`<@U123>` in, `Person` to the core), its entity escaping, and updating a
-clicked question to show who chose.
+clicked message in place (a question shows who chose, a decided scope-change
+warning who decided). A button that stands for a command (Approve, Reject,
+Export record) is handed over as the words it stands for, so a click and a
+typed `approve 3` are one and the same turn to the core.
 
 Acknowledged means saved. Bolt runs in `process_before_response` mode, so
 Slack's HTTP 200 (or Socket Mode ack) goes back only after the listener
@@ -219,6 +222,65 @@ class SlackAdapter:
             updated = blocks.answered_message(question_id, Person(id=user), label)
             await outbound.update(ref, message.get("ts", ""), updated)
 
+    async def on_decide(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """Approve or Reject on a warning: the owner's `approve <n>` / `reject <n>`, typed for them.
+
+        The click runs exactly the typed command, so the core decides who may
+        (anyone else is refused privately, through the outbox). Once the turn
+        decided the clicked warning, its card is replaced in place: buttons gone,
+        who decided and when, and the new status in its metadata.
+        """
+        command = blocks.DECIDE_COMMANDS.get(str(action.get("action_id")))
+        number = str(action.get("value") or "").strip()
+        if command is None or not number.isdigit():
+            await ack()
+            return
+        clicked = await self._clicked(ack, body, action, client, f"{command} {number}")
+        if clicked is None:
+            return
+        ref, outcome, outbound = clicked
+        for reply in outcome.decided:
+            if reply.warning.number == int(number):
+                ts = (body.get("message") or {}).get("ts", "")
+                await outbound.update(ref, ts, blocks.decided_message(reply, outcome.ref or ref))
+
+    async def on_export(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        """The summary's Export button: `export` typed for the person; the record comes as a file."""
+        await self._clicked(ack, body, action, client, blocks.EXPORT_COMMAND)
+
+    async def _clicked(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        text: str,
+    ) -> tuple[IntakeRef, Outcome, SlackOutbound] | None:
+        """A button that stands for typed words: run them in the clicked message's thread, ack.
+
+        Returns where, what became of it and the outbound, for a caller that
+        updates the clicked message; None when the click named no channel.
+        """
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id")
+        thread = message.get("thread_ts") or (body.get("container") or {}).get("thread_ts")
+        if not channel:
+            await ack()
+            return None
+        team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+        user = body["user"]["id"]
+        ref = IntakeRef(PLATFORM, team, channel, thread or "")
+        event = Text(user=user, at=utc_now(), text=text)
+        delivery = f"action:{message.get('ts')}:{user}:{action.get('action_ts')}"
+        outbound = self._outbound(client)
+        outcome = await self.service.receive(Inbound(ref, event, Where.THREAD, delivery), outbound)
+        await ack()
+        return ref, outcome, outbound
+
 
 def build_app(
     settings: Settings,
@@ -247,4 +309,6 @@ def build_app(
     app.event("app_mention")(adapter.on_mention)
     app.event("message")(adapter.on_message)
     app.action(re.compile(rf"^{blocks.CHOICE_ACTION_PREFIX}:"))(adapter.on_choice)
+    app.action(re.compile(rf"^{blocks.DECIDE_ACTION_PREFIX}:(approve|reject)$"))(adapter.on_decide)
+    app.action(blocks.EXPORT_ACTION)(adapter.on_export)
     return app

@@ -34,13 +34,22 @@ from conversations.replies import (
     Notice,
     QuestionReply,
     Reask,
+    RecordReply,
     Reply,
     SummaryReply,
+    WarningReply,
 )
 from conversations.risks import Severity
 from conversations.summary import Summary
 
 CHOICE_ACTION_PREFIX = "intake_choice"
+DECIDE_ACTION_PREFIX = "intake_decide"
+APPROVE_ACTION = f"{DECIDE_ACTION_PREFIX}{SEPARATOR}approve"
+REJECT_ACTION = f"{DECIDE_ACTION_PREFIX}{SEPARATOR}reject"
+EXPORT_ACTION = "intake_export"
+# What each button types for the person: the click runs the same command as the words.
+DECIDE_COMMANDS = {APPROVE_ACTION: "approve", REJECT_ACTION: "reject"}
+EXPORT_COMMAND = "export"
 SEVERITY_MARKS = {
     Severity.HIGH: ":red_circle:",
     Severity.MEDIUM: ":large_orange_circle:",
@@ -258,6 +267,8 @@ def summary_message(
             )
         )
     blocks.append(context(_owner_line(summary.owner)))
+    # The button goes last but is never the block cut to stay within Slack's count.
+    blocks = [*blocks[: MAX_BLOCKS_PER_MESSAGE - 1], _export_actions()]
     fallback = msg.SUMMARY_FALLBACK.format(
         project=summary.project, strategy=a.label, score=a.scores[a.strategy]
     )
@@ -266,6 +277,63 @@ def summary_message(
         blocks=blocks,
         metadata=metadata,
     )
+
+
+def _export_actions() -> Block:
+    """The summary's "Export record" button: a click types `export` for the person."""
+    return actions(EXPORT_ACTION, [button(msg.BUTTON_EXPORT_RECORD, EXPORT_ACTION, EXPORT_COMMAND)])
+
+
+def warning_message(
+    reply: WarningReply, ref: IntakeRef, preface: Sequence[str] = ()
+) -> SlackMessage:
+    """A warning to the owner as one message: a section per sentence, metadata, and buttons.
+
+    Only a warning still waiting for a decision gets Approve and Reject; a
+    notice-kind warning waits for nothing, and a decided one (rendered for
+    `chat.update`) says in its last sentence who decided and when. Each
+    button's value is the warning's number, so a click decides the warning
+    on the card that was clicked even when several are open.
+    """
+    warning = reply.warning
+    buttons: list[Block] = []
+    if warning.decidable:
+        value = str(warning.number)
+        buttons = [
+            {**button(msg.BUTTON_APPROVE, APPROVE_ACTION, value), "style": "primary"},
+            {**button(msg.BUTTON_REJECT, REJECT_ACTION, value), "style": "danger"},
+        ]
+    lines = [notice_text(line) for line in reply.lines]
+    blocks: list[Block] = [context(line) for line in preface]
+    room = MAX_BLOCKS_PER_MESSAGE - len(blocks) - (1 if buttons else 0)
+    blocks.extend(section(text) for text in _fitted(lines, room))
+    if buttons:
+        blocks.append(actions(f"{DECIDE_ACTION_PREFIX}{SEPARATOR}{warning.number}", buttons))
+    return SlackMessage(
+        text="\n".join([*preface, *lines]), blocks=blocks, metadata=metadata_for(reply, ref)
+    )
+
+
+def decided_message(reply: WarningReply, ref: IntakeRef) -> SlackMessage:
+    """The card of a decided warning, for `chat.update` in place: no buttons, who decided, when.
+
+    Its metadata carries the new status (approved or rejected), so an app
+    reading the thread sees the decision on the card itself.
+    """
+    if reply.warning.decidable:
+        raise ValueError(f"warning {reply.warning.number} is still open")
+    return warning_message(reply, ref)
+
+
+def _fitted(lines: list[str], room: int) -> list[str]:
+    """The lines as at most `room` sections: the first and last kept, the middle merged if needed.
+
+    The first says what happened and the last who may decide, so those two
+    are never the ones cut; a section's own limit then trims the merged one.
+    """
+    if len(lines) <= room or room < 3:
+        return lines[: max(room, 0)]
+    return [*lines[: room - 2], "\n".join(lines[room - 2 : -1]), lines[-1]]
 
 
 def _owner_line(owner: Owner | None) -> str:
@@ -280,12 +348,49 @@ def notices_text(replies: Sequence[Reply]) -> str:
     return "\n".join(notice_text(reply) for reply in replies if isinstance(reply, Notice))
 
 
+@dataclass(frozen=True, slots=True)
+class SlackFile:
+    """One file shared in the thread (`files_upload_v2`): the record, as Markdown."""
+
+    filename: str
+    title: str
+    content: str
+
+
+def record_file(record: RecordReply) -> SlackFile:
+    """The requirements record as a file people can download, named for the project and day."""
+    return SlackFile(
+        filename=record.filename,
+        title=msg.RECORD_FILE_TITLE.format(project=record.project),
+        content=record.markdown,
+    )
+
+
+def to_posts(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage | SlackFile]:
+    """Replies of one turn -> messages and files, in the order the replies came.
+
+    A record is a file of its own; the replies on either side of it become
+    messages as `to_messages` makes them, so nothing moves past it.
+    """
+    posts: list[SlackMessage | SlackFile] = []
+    run: list[Reply] = []
+    for reply in replies:
+        if isinstance(reply, RecordReply):
+            posts.extend(to_messages(run, ref))
+            posts.append(record_file(reply))
+            run = []
+        else:
+            run.append(reply)
+    posts.extend(to_messages(run, ref))
+    return posts
+
+
 def to_messages(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage]:
     """Replies of one turn -> as few messages as reads well.
 
-    Notices before a question or summary ride along as context lines of that
-    message, which keeps a turn to one post (Slack allows about one message a
-    second per channel).
+    Notices before a question, summary or warning ride along as context lines
+    of that message, which keeps a turn to one post (Slack allows about one
+    message a second per channel). A record is not a message (see `to_posts`).
     """
     messages: list[SlackMessage] = []
     pending: list[str] = []
@@ -302,6 +407,9 @@ def to_messages(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage]:
             pending = []
         elif isinstance(reply, SummaryReply):
             messages.append(summary_message(reply.summary, pending, metadata_for(reply, ref)))
+            pending = []
+        elif isinstance(reply, WarningReply):
+            messages.append(warning_message(reply, ref, pending))
             pending = []
     if pending:
         messages.append(text_message("\n".join(pending), notice_metadata(ref)))

@@ -1,8 +1,9 @@
 """The outbound port on Slack: neutral replies -> Block Kit posts with the Web API.
 
 Implements `bot.ports.Outbound`. Replies become as few messages as read well
-(`blocks.to_messages`), posted in order in the thread; a post at a channel's
-top level opens a thread, whose `ts` comes back as the new place.
+(`blocks.to_posts`), posted in order in the thread; the requirements record
+is shared there as a file (`files_upload_v2`) between them. A post at a
+channel's top level opens a thread, whose `ts` comes back as the new place.
 
 Every message of an outbox entry carries the entry's id and its part number
 in its metadata. When an earlier attempt may have gone through
@@ -23,7 +24,7 @@ from typing import Any
 
 import aiohttp
 import structlog
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import (
@@ -37,7 +38,7 @@ from bot.health import Credentials
 from bot.metrics import Metrics
 from bot.ports import IntakeRef
 from bot.post_metadata import OUTBOX_ID, PART
-from bot.slack.blocks import SlackMessage, to_messages
+from bot.slack.blocks import SlackFile, SlackMessage, to_posts
 from conversations.replies import Reply
 
 log = structlog.get_logger(__name__)
@@ -105,30 +106,61 @@ class SlackOutbound:
         key: str | None = None,
         maybe_posted: bool = False,
     ) -> IntakeRef:
-        """Post each message of the replies; the first one's `ts` names a new thread."""
-        messages = to_messages(replies, where)
+        """Post each message and file of the replies in order; the first `ts` names a new thread.
+
+        A file carries no metadata, so a retry after an unknown outcome can
+        share it twice; the messages around it are still posted once.
+        """
+        posts = to_posts(replies, where)
         present = await self._parts_present(where, key) if key and maybe_posted else set()
         first_ts: str | None = None
-        for part, message in enumerate(messages):
+        for part, post in enumerate(posts):
             if part in present:
                 continue
+            if isinstance(post, SlackFile):
+                if only_for is not None:
+                    # Slack has no private file in a channel; the core never asks for one.
+                    log.warning("slack.private_file_skipped", filename=post.filename)
+                    continue
+                await self._upload(where.in_thread(where.thread or first_ts or ""), post)
+                continue
             if only_for is not None:
-                kwargs = message.as_kwargs()
+                kwargs = post.as_kwargs()
                 kwargs.pop("metadata", None)  # ephemeral messages carry none
+                # In the thread where the person acted (a refused click), not under the channel.
                 await self._call(
-                    self.client.chat_postEphemeral, channel=where.channel, user=only_for, **kwargs
+                    self.client.chat_postEphemeral,
+                    channel=where.channel,
+                    user=only_for,
+                    thread_ts=where.thread or None,
+                    **kwargs,
                 )
                 continue
-            keyed = message
-            if key is not None and message.metadata is not None:
-                keyed = SlackMessage(
-                    message.text, message.blocks, message.metadata.keyed(key, part)
-                )
+            keyed = post
+            if key is not None and post.metadata is not None:
+                keyed = SlackMessage(post.text, post.blocks, post.metadata.keyed(key, part))
             sent = await self._post_message(where, keyed)
             first_ts = first_ts or sent.get("ts")
         if where.thread or only_for is not None or first_ts is None:
             return where
         return where.in_thread(first_ts)
+
+    async def _upload(self, where: IntakeRef, file: SlackFile) -> None:
+        """Share `file` in the thread with `files_upload_v2`.
+
+        slack_sdk asks `files.getUploadURLExternal` for an upload URL, POSTs the
+        bytes there, then `files.completeUploadExternal` shares the file in the
+        channel and thread; only that last step makes it appear, so a failure
+        before it leaves nothing behind.
+        """
+        await self._call(
+            self.client.files_upload_v2,
+            filename=file.filename,
+            title=file.title,
+            content=file.content,
+            channel=where.channel,
+            thread_ts=where.thread or None,
+        )
 
     async def _post_message(self, where: IntakeRef, message: SlackMessage) -> Any:
         """`chat.postMessage`; a new thread in a public channel the bot is not in joins it first.
@@ -237,6 +269,11 @@ async def call(method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         if status >= 500:
             raise DeliveryUnknownError(f"HTTP {status} from {name}") from None
         raise DeliveryDeferredError(error or f"HTTP {status} from {name}") from None
+    except SlackRequestError as exc:
+        # slack_sdk's own failure before Slack acted, e.g. a file's upload step answered
+        # with an error status: nothing was shared, so a later try is safe.
+        log.warning("slack.request_failed", method=name, error=type(exc).__name__)
+        raise DeliveryDeferredError(f"{name} did not complete its request") from None
     except aiohttp.ClientConnectorError as exc:
         # Never connected: Slack cannot have acted.
         log.warning("slack.unreachable", method=name, error=type(exc).__name__)

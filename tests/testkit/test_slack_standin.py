@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.say.async_say import AsyncSay
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
@@ -35,7 +35,7 @@ from testkit.slack_signing import (
     slash_command_body,
     url_verification_body,
 )
-from testkit.slack_standin import SlackWebApiStandIn, run_standin_in_thread
+from testkit.slack_standin import UPLOAD_METHOD, SlackWebApiStandIn, run_standin_in_thread
 
 SECRET = "test-signing-secret"
 TS_FORM = re.compile(r"^\d{10}\.\d{6}$")
@@ -737,6 +737,115 @@ def test_threaded_standin_offers_faults_and_blocking_waits() -> None:
             PERSON_TS,
             post["ts"],
         ]
+
+
+# -- files ---------------------------------------------------------------------------
+
+RECORD = "# Requirements and decision record: Fraud scoring\n\n## Change history\n\né & <x>\n"
+
+
+async def _upload(client: AsyncWebClient, thread_ts: str | None = PERSON_TS) -> Any:
+    return await client.files_upload_v2(
+        filename="requirements.md",
+        title="Record",
+        content=RECORD,
+        channel=CHANNEL_ID,
+        thread_ts=thread_ts,
+    )
+
+
+async def test_files_upload_v2_shares_the_content_in_the_thread(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """slack_sdk's three steps land here; the file is shared in the thread with its bytes kept."""
+    api.add_message(CHANNEL_ID, PERSON_TS, "start")
+
+    answer = await _upload(client)
+
+    assert [c.method for c in api.calls()] == [
+        "files.getUploadURLExternal",
+        UPLOAD_METHOD,
+        "files.completeUploadExternal",
+    ]
+    got_url = api.calls("files.getUploadURLExternal")[0]
+    assert got_url.body == {"filename": "requirements.md", "length": str(len(RECORD.encode()))}
+    [shared] = api.shared_files(CHANNEL_ID, PERSON_TS)
+    assert shared["content"] == RECORD
+    assert (shared["filename"], shared["title"]) == ("requirements.md", "Record")
+    assert answer["files"] == [answer["file"]]
+    assert (answer["file"]["id"], answer["file"]["title"]) == (shared["id"], "Record")
+    [message] = api.stored_posts(CHANNEL_ID, PERSON_TS)
+    assert [f["id"] for f in message["files"]] == [shared["id"]]
+
+
+async def test_upload_url_is_on_the_standin_and_needs_no_token(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """The upload URL points at this server; an id it never handed out answers 404."""
+    issued = await client.files_getUploadURLExternal(filename="a.md", length=2)
+    root = api.base_url.removesuffix("/api/")
+
+    async with aiohttp.ClientSession() as session:
+        async with session.post(issued["upload_url"], data=b"hi") as kept:
+            kept_text = await kept.text()
+        async with session.post(f"{root}/upload/v1/F0NEVER", data=b"hi") as unknown:
+            unknown_status = unknown.status
+
+    assert issued["upload_url"] == f"{root}/upload/v1/{issued['file_id']}"
+    assert kept_text == "OK - 2"
+    assert unknown_status == 404
+    assert api.shared_files() == []
+
+
+async def test_completing_a_file_never_uploaded_is_file_not_found(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """files.completeUploadExternal refuses an id whose bytes never arrived, and shares nothing."""
+    issued = await client.files_getUploadURLExternal(filename="a.md", length=2)
+
+    with pytest.raises(SlackApiError) as raised:
+        await client.files_completeUploadExternal(
+            files=[{"id": issued["file_id"], "title": "A"}], channel_id=CHANNEL_ID
+        )
+
+    assert raised.value.response["error"] == "file_not_found"
+    assert api.shared_files() == []
+
+
+async def test_file_methods_take_the_injected_faults(api: SlackWebApiStandIn) -> None:
+    """429, a 5xx on the upload and a drop after sharing reach slack_sdk as they would from Slack."""
+    no_retry = AsyncWebClient(base_url=api.base_url, token=api.token, retry_handlers=[])
+    api.add_message(CHANNEL_ID, PERSON_TS, "start")
+    api.rate_limit_next("files.getUploadURLExternal", retry_after=3)
+    api.http_error_next(UPLOAD_METHOD, status=503)
+    api.drop_after_acting_next("files.completeUploadExternal", channel=CHANNEL_ID)
+
+    with pytest.raises(SlackApiError) as limited:
+        await _upload(no_retry)
+    with pytest.raises(SlackRequestError, match="status: 503"):
+        await _upload(no_retry)
+    assert api.shared_files() == []
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await _upload(no_retry)
+
+    assert limited.value.response.status_code == 429
+    assert limited.value.response.headers["Retry-After"] == "3"
+    [dropped] = api.calls("files.completeUploadExternal")
+    assert (dropped.dropped, dropped.ok) == (True, True)
+    assert [f["content"] for f in api.shared_files(CHANNEL_ID, PERSON_TS)] == [RECORD]
+
+
+async def test_a_file_is_not_shared_where_the_bot_is_not_a_member(
+    client: AsyncWebClient, api: SlackWebApiStandIn
+) -> None:
+    """Sharing in a channel the bot is kept out of answers not_in_channel, as chat.postMessage does."""
+    api.keep_out(CHANNEL_ID)
+
+    with pytest.raises(SlackApiError) as raised:
+        await _upload(client, thread_ts=None)
+
+    assert raised.value.response["error"] == "not_in_channel"
+    assert api.shared_files() == []
 
 
 # -- signing and payloads ------------------------------------------------------------

@@ -241,6 +241,45 @@ class SlackBot:
         )
         return await self.send(body)
 
+    async def press(
+        self, post: RecordedCall, action_id: str, *, user_id: str = USER_ID
+    ) -> HttpAnswer:
+        """Click the button `action_id` of a message the bot posted, as Slack sends the click.
+
+        The button must be in the message's blocks: its block id and value come
+        from there, so a test cannot click a button the bot never showed.
+        """
+        found = [
+            (block["block_id"], element)
+            for block in post.body.get("blocks") or []
+            if block.get("type") == "actions"
+            for element in block["elements"]
+            if element.get("action_id") == action_id
+        ]
+        assert len(found) == 1, f"no single {action_id} button in {post.body.get('blocks')}"
+        block_id, element = found[0]
+        body = block_actions_body(
+            action_id,
+            element["value"],
+            block_id=block_id,
+            action_text=element["text"]["text"],
+            user_id=user_id,
+            message_ts=str(post.response["ts"]),
+            thread_ts=post.body.get("thread_ts"),
+            message_text=post.body.get("text", ""),
+            message_blocks=post.body.get("blocks"),
+        )
+        return await self.send(body)
+
+
+def posts_of(api: SlackWebApiStandIn, event_type: str) -> list[RecordedCall]:
+    """The chat.postMessage calls that posted a message carrying `event_type` metadata."""
+    return [
+        call
+        for call in api.calls("chat.postMessage")
+        if call.ok and metadata_of(call.body).get("event_type") == event_type
+    ]
+
 
 def make_settings(
     redis_url: str, api: SlackWebApiStandIn, key_prefix: str, state_dir: Path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,11 +23,21 @@ from bot.slack.limits import (
     SECTION_TEXT_MAX,
 )
 from conversations import messages as msg
+from conversations.changes import ScopeWarning, WarningKind, WarningStatus
 from conversations.dialogue import ask
 from conversations.people import Owner, Person
 from conversations.questions import CATALOG, Question
-from conversations.replies import Notice, Reask, SummaryReply, Tone
+from conversations.replies import (
+    Joined,
+    Notice,
+    Reask,
+    RecordReply,
+    SummaryReply,
+    Tone,
+    WarningReply,
+)
 from conversations.risks import Risk, Severity
+from conversations.strategies import StrategyId
 from conversations.summary import Conflict, Summary
 from testkit.summaries import answer_line, sample_summary
 from tests.bot.slack.conftest import assert_valid_blocks
@@ -36,6 +47,8 @@ INTAKE = "T0INTAKE01/C0PROJECT1/1700000000.000100"
 ALICE = "U0ALICE01"
 BOB = "U0BOB0002"
 HOSTILE = "<!channel> & <https://evil.example|your bank> <@U0EVE0001>"
+WHEN = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+BOB_OWNER = Person(id=BOB)
 
 
 def _summary(**changes: Any) -> Summary:
@@ -152,15 +165,15 @@ def test_conflicts_mention_each_person_and_escape_their_words() -> None:
 def test_owner_is_a_mention_only_when_a_person(owner: Owner, line: str) -> None:
     """An owner named by mention pings them; a typed name, whatever it holds, is shown escaped."""
     kwargs = _kwargs(blocks.summary_message(_summary(owner=owner)))
-    owner_block = kwargs["blocks"][-1]
+    owner_block = kwargs["blocks"][-2]  # the Export record button comes last
     assert owner_block["type"] == "context"
     assert _texts(owner_block) == [line]
 
 
 def test_missing_owner_is_flagged_with_how_to_name_one() -> None:
-    """A summary without an owner ends with a warning that says how to name one."""
+    """A summary without an owner ends, above its button, with a warning that says how to name one."""
     kwargs = _kwargs(blocks.summary_message(_summary(owner=None)))
-    [text] = _texts(kwargs["blocks"][-1])
+    [text] = _texts(kwargs["blocks"][-2])
     assert msg.SUMMARY_NO_OWNER in text
     assert "owner @name" in text
 
@@ -327,3 +340,152 @@ def test_long_notice_is_cut_inside_section_limits() -> None:
     text = kwargs["blocks"][0]["text"]["text"]
     assert len(text) <= SECTION_TEXT_MAX
     assert text.endswith("&lt;…")
+
+
+# -- scope-change warnings, the export button, the record file ---------------------------------
+
+
+def _warning(
+    status: WarningStatus = WarningStatus.OPEN,
+    kind: WarningKind = WarningKind.SCOPE_CHANGE,
+    owner: Owner = BOB_OWNER,
+    lines: int = 0,
+) -> WarningReply:
+    """Warning 3 on a hostile project name, with `lines` extra differences."""
+    decided = status in (WarningStatus.APPROVED, WarningStatus.REJECTED)
+    warning = ScopeWarning(
+        number=3,
+        kind=kind,
+        question_ids=("volume",),
+        from_strategy=StrategyId.BATCH,
+        to_strategy=StrategyId.EVENT_STREAM,
+        by=ALICE,
+        at=WHEN,
+        status=status,
+        decided_by=BOB if decided else None,
+        decided_at=WHEN if decided else None,
+    )
+    header = Notice(
+        template=msg.SCOPE_WARNING,
+        params={
+            "number": 3,
+            "project": HOSTILE,
+            "user": Person(id=ALICE),
+            "questions": Joined(items=("Data volume",)),
+        },
+        tone=Tone.PROBLEM,
+    )
+    differences = [
+        Notice(
+            template=msg.SCOPE_DIFFERENCE,
+            params={"what": f"Thing {n}", "before": HOSTILE, "after": "2"},
+        )
+        for n in range(lines)
+    ]
+    if status is WarningStatus.APPROVED:
+        last = Notice(
+            template=msg.SCOPE_DECIDED_APPROVED,
+            params={"user": Person(id=BOB), "when": "2026-01-05 10:00 UTC"},
+        )
+    else:
+        last = Notice(template=msg.SCOPE_OWNER_DECIDES, params={"owner": owner, "number": 3})
+    return WarningReply(warning=warning, lines=(header, *differences, last))
+
+
+def _actions(kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    return [block for block in kwargs["blocks"] if block["type"] == "actions"]
+
+
+def test_an_open_warning_has_a_section_per_line_and_approve_reject_buttons() -> None:
+    """Each sentence is a section, the owner a mention, and both buttons carry the warning's number."""
+    reply = _warning(lines=2)
+    kwargs = _kwargs(blocks.warning_message(reply, REF))
+
+    sections = [b for b in kwargs["blocks"] if b["type"] == "section"]
+    assert [_texts(b)[0] for b in sections] == [blocks.notice_text(n) for n in reply.lines]
+    assert f"<@{BOB}>" in _texts(sections[-1])[0]
+    [buttons] = _actions(kwargs)
+    assert [(e["action_id"], e["style"], e["value"]) for e in buttons["elements"]] == [
+        ("intake_decide:approve", "primary", "3"),
+        ("intake_decide:reject", "danger", "3"),
+    ]
+    assert [e["text"]["text"] for e in buttons["elements"]] == [
+        msg.BUTTON_APPROVE,
+        msg.BUTTON_REJECT,
+    ]
+    payload = kwargs["metadata"]["event_payload"]
+    assert kwargs["metadata"]["event_type"] == "intake_scope_change"
+    assert (payload["warning"], payload["status"], payload["question_id"]) == (3, "open", "volume")
+    assert (payload["from_strategy"], payload["to_strategy"]) == ("batch", "event_stream")
+    shown = json.dumps(kwargs)
+    assert "<!channel>" not in shown
+    assert "<https://evil" not in shown
+
+
+def test_an_owner_named_as_text_is_escaped_not_a_mention() -> None:
+    """An owner typed as words shows as typed: it can ping nobody."""
+    kwargs = _kwargs(blocks.warning_message(_warning(owner=HOSTILE), REF))
+    assert "&lt;!channel&gt;" in kwargs["text"]
+    assert "<!channel>" not in json.dumps(kwargs)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (WarningStatus.NOTICE, WarningKind.REPEATED_CHANGES),
+        (WarningStatus.APPROVED, WarningKind.SCOPE_CHANGE),
+    ],
+)
+def test_a_notice_or_decided_warning_has_no_buttons(
+    status: WarningStatus, kind: WarningKind
+) -> None:
+    """Nothing to decide, so nothing to click."""
+    kwargs = _kwargs(blocks.warning_message(_warning(status, kind), REF))
+    assert _actions(kwargs) == []
+    assert kwargs["metadata"]["event_payload"]["status"] == status.value
+
+
+def test_a_decided_card_says_who_decided_and_carries_the_new_status() -> None:
+    """The update for chat.update: no buttons, the decision in text and blocks, status approved."""
+    kwargs = _kwargs(blocks.decided_message(_warning(WarningStatus.APPROVED), REF))
+    assert _actions(kwargs) == []
+    assert f"Approved by <@{BOB}> on 2026-01-05 10:00 UTC." in kwargs["text"]
+    assert kwargs["blocks"][-1]["text"]["text"] == kwargs["text"].splitlines()[-1]
+    assert kwargs["metadata"]["event_payload"]["status"] == "approved"
+    with pytest.raises(ValueError, match="still open"):
+        blocks.decided_message(_warning(), REF)
+
+
+def test_a_warning_with_very_many_lines_keeps_its_first_last_and_buttons() -> None:
+    """Past Slack's block count, the middle lines merge: the header, who decides and buttons stay."""
+    reply = _warning(lines=80)
+    kwargs = _kwargs(blocks.to_messages([Notice(template=msg.HELP), reply], REF)[0])
+    assert len(kwargs["blocks"]) == MAX_BLOCKS_PER_MESSAGE
+    assert kwargs["blocks"][0]["type"] == "context"
+    assert kwargs["blocks"][1]["text"]["text"] == blocks.notice_text(reply.lines[0])
+    assert kwargs["blocks"][-2]["text"]["text"] == blocks.notice_text(reply.lines[-1])
+    assert kwargs["blocks"][-1]["type"] == "actions"
+
+
+def test_the_summary_ends_with_an_export_button_even_when_cut() -> None:
+    """Export record types `export`; a preface long enough to fill the message never pushes it out."""
+    for preface in ([], [f"notice {n}" for n in range(60)]):
+        kwargs = _kwargs(blocks.summary_message(_summary(), preface))
+        last = kwargs["blocks"][-1]
+        assert len(kwargs["blocks"]) <= MAX_BLOCKS_PER_MESSAGE
+        assert last["type"] == "actions"
+        [export] = last["elements"]
+        assert (export["action_id"], export["value"]) == ("intake_export", "export")
+        assert export["text"]["text"] == msg.BUTTON_EXPORT_RECORD
+
+
+def test_to_posts_puts_the_record_file_between_the_messages_around_it() -> None:
+    """A record is a file of its own, in reply order; notices either side stay messages."""
+    record = RecordReply(project="Fraud <scoring>", filename="requirements-x.md", markdown="# R\n")
+    before, after = Notice(template=msg.HELP), Notice(template=msg.SCOPE_NOTHING_WAITING)
+    posts = blocks.to_posts([before, record, after], REF)
+    assert [type(post).__name__ for post in posts] == ["SlackMessage", "SlackFile", "SlackMessage"]
+    file = posts[1]
+    assert isinstance(file, blocks.SlackFile)
+    assert (file.filename, file.content) == ("requirements-x.md", "# R\n")
+    assert file.title == msg.RECORD_FILE_TITLE.format(project="Fraud <scoring>")
