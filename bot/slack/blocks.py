@@ -22,19 +22,25 @@ from bot.slack.limits import (
     BUTTON_VALUE_MAX,
     MAX_BLOCKS_PER_MESSAGE,
     MESSAGE_TEXT_RECOMMENDED_MAX,
+    SECTION_TEXT_MAX,
     escape_mrkdwn,
     truncate,
 )
 from conversations import messages as msg
+from conversations.digest import digest_lines, reminder_lines
 from conversations.markup import convert
 from conversations.people import Owner, Person
 from conversations.questions import QUESTIONS, question_number
 from conversations.replies import (
     Clarify,
+    DigestReply,
+    Link,
+    Linker,
     Notice,
     QuestionReply,
     Reask,
     RecordReply,
+    ReminderReply,
     Reply,
     SummaryReply,
     WarningReply,
@@ -366,7 +372,77 @@ def record_file(record: RecordReply) -> SlackFile:
     )
 
 
-def to_posts(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage | SlackFile]:
+def thread_link(ref: IntakeRef, workspace_url: str | None) -> Linker:
+    """How a digest links an intake: its thread's permalink, when the workspace's URL is known.
+
+    A permalink is the workspace URL (from `auth.test`), `archives/<channel>/p`
+    and the root message's ts without its dot; without the URL the project's
+    name is shown as text.
+    """
+
+    def link(target: Link) -> str:
+        text = escape_mrkdwn(target.text)
+        if not workspace_url or not target.thread:
+            return text
+        stamp = target.thread.replace(".", "")
+        base = workspace_url.rstrip("/")
+        return f"<{base}/archives/{ref.channel}/p{stamp}|{text}>"
+
+    return link
+
+
+_DIGEST_HEADINGS = frozenset(
+    {
+        msg.DIGEST_SECTION_RECOMMENDED,
+        msg.DIGEST_SECTION_OWING,
+        msg.DIGEST_SECTION_WAITING,
+        msg.DIGEST_SECTION_UNSETTLED,
+        msg.DIGEST_SECTION_IDLE,
+    }
+)
+
+
+def digest_message(
+    reply: DigestReply, ref: IntakeRef, workspace_url: str | None = None
+) -> SlackMessage:
+    """A channel's digest as one message: a section per heading, each intake a permalink.
+
+    Sections hold up to Slack's 3,000 characters and the message its 50
+    blocks; `digest_lines` already caps each heading's intakes, so a digest
+    for a busy channel is cut, not refused.
+    """
+    link = thread_link(ref, workspace_url)
+    sections: list[list[str]] = [[]]
+    for line in digest_lines(reply):
+        text = line.fill(mrkdwn(line.template), escape_mrkdwn, mention, link)
+        current = sections[-1]
+        if line.template in _DIGEST_HEADINGS or (
+            current and len("\n".join([*current, text])) > SECTION_TEXT_MAX
+        ):
+            sections.append([text])
+        else:
+            current.append(text)
+    texts = ["\n".join(lines) for lines in sections if lines][:MAX_BLOCKS_PER_MESSAGE]
+    return SlackMessage(
+        text="\n\n".join(texts),
+        blocks=[section(text) for text in texts],
+        metadata=metadata_for(reply, ref),
+    )
+
+
+def reminder_message(reply: ReminderReply, ref: IntakeRef) -> SlackMessage:
+    """A reminder in the intake's thread, mentioning each person with what they still owe."""
+    lines = [notice_text(line) for line in reminder_lines(reply)]
+    return SlackMessage(
+        text="\n".join(lines),
+        blocks=[section("\n".join(lines[:-1])), context(lines[-1])],
+        metadata=metadata_for(reply, ref),
+    )
+
+
+def to_posts(
+    replies: Sequence[Reply], ref: IntakeRef, workspace_url: str | None = None
+) -> list[SlackMessage | SlackFile]:
     """Replies of one turn -> messages and files, in the order the replies came.
 
     A record is a file of its own; the replies on either side of it become
@@ -376,16 +452,18 @@ def to_posts(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage | Sl
     run: list[Reply] = []
     for reply in replies:
         if isinstance(reply, RecordReply):
-            posts.extend(to_messages(run, ref))
+            posts.extend(to_messages(run, ref, workspace_url))
             posts.append(record_file(reply))
             run = []
         else:
             run.append(reply)
-    posts.extend(to_messages(run, ref))
+    posts.extend(to_messages(run, ref, workspace_url))
     return posts
 
 
-def to_messages(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage]:
+def to_messages(
+    replies: Sequence[Reply], ref: IntakeRef, workspace_url: str | None = None
+) -> list[SlackMessage]:
     """Replies of one turn -> as few messages as reads well.
 
     Notices before a question, summary or warning ride along as context lines
@@ -411,6 +489,10 @@ def to_messages(replies: Sequence[Reply], ref: IntakeRef) -> list[SlackMessage]:
         elif isinstance(reply, WarningReply):
             messages.append(warning_message(reply, ref, pending))
             pending = []
+        elif isinstance(reply, DigestReply):
+            messages.append(digest_message(reply, ref, workspace_url))
+        elif isinstance(reply, ReminderReply):
+            messages.append(reminder_message(reply, ref))
     if pending:
         messages.append(text_message("\n".join(pending), notice_metadata(ref)))
     return messages

@@ -91,6 +91,8 @@ class SlackOutbound:
     client: AsyncWebClient
     metrics: Metrics | None = None
     credentials: Credentials | None = None
+    workspace_url: str | None = None
+    """The workspace's address (`auth.test`'s `url`), for permalinks in digests."""
 
     @property
     def start_command(self) -> str:
@@ -111,7 +113,7 @@ class SlackOutbound:
         A file carries no metadata, so a retry after an unknown outcome can
         share it twice; the messages around it are still posted once.
         """
-        posts = to_posts(replies, where)
+        posts = to_posts(replies, where, self.workspace_url)
         present = await self._parts_present(where, key) if key and maybe_posted else set()
         first_ts: str | None = None
         for part, post in enumerate(posts):

@@ -45,6 +45,7 @@ from bot.health import Credentials, Readiness, add_health_routes
 from bot.logging_setup import configure_logging
 from bot.metrics import Metrics
 from bot.runtime import open_runtime
+from bot.schedule import ScheduledPosts
 from bot.settings import Settings, load_settings
 from bot.slack.app import build_app
 from bot.slack.outbound import SlackOutbound, slack_error
@@ -54,6 +55,12 @@ log = structlog.get_logger(__name__)
 
 EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
+
+
+def _workspace_url(identity: AsyncSlackResponse | None) -> str | None:
+    """The workspace's address from `auth.test`, if it gave one."""
+    url = identity.get("url") if identity is not None else None
+    return url if isinstance(url, str) and url.startswith("https://") else None
 
 
 def make_client(settings: Settings, session: aiohttp.ClientSession) -> AsyncWebClient:
@@ -186,6 +193,7 @@ class RunningSlack:
     bolt: AsyncApp
     readiness: Readiness
     worker: DeliveryWorker
+    posts: ScheduledPosts | None = None
 
 
 @asynccontextmanager
@@ -196,7 +204,9 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
         client = make_client(settings, session)
         identity = await verify_token(client)
         metrics, credentials = Metrics(), Credentials()
-        outbound = SlackOutbound(client, metrics, credentials)
+        outbound = SlackOutbound(
+            client, metrics, credentials, workspace_url=_workspace_url(identity)
+        )
         async with open_runtime(settings, outbound, metrics, platform="slack") as runtime:
             bolt = build_app(
                 settings,
@@ -235,7 +245,11 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
             try:
                 assert runtime.worker is not None  # open_runtime made one for the outbound
                 yield RunningSlack(
-                    port=bound, bolt=bolt, readiness=readiness, worker=runtime.worker
+                    port=bound,
+                    bolt=bolt,
+                    readiness=readiness,
+                    worker=runtime.worker,
+                    posts=runtime.posts,
                 )
             finally:
                 readiness.stopping = True

@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import Block
 from bot.delivery import DeliveryWorker
 from bot.ports import IntakeRef
 from bot.runtime import open_runtime
+from bot.schedule import ScheduledPosts
 from bot.settings import Settings
 from bot.slack.app import TurnNotSavedError
 from bot.slack.server import slack_server
@@ -158,6 +159,7 @@ class SlackBot:
     watch: ListenerWatch
     settings: Settings
     worker: DeliveryWorker
+    posts: ScheduledPosts
     secret: str = SIGNING_SECRET
 
     @property
@@ -281,6 +283,11 @@ def posts_of(api: SlackWebApiStandIn, event_type: str) -> list[RecordedCall]:
     ]
 
 
+def _posts(posts: ScheduledPosts | None) -> ScheduledPosts:
+    assert posts is not None, "the Slack server holds its scheduled posts"
+    return posts
+
+
 def make_settings(
     redis_url: str, api: SlackWebApiStandIn, key_prefix: str, state_dir: Path
 ) -> Settings:
@@ -298,6 +305,8 @@ def make_settings(
             "INTAKE_OUTBOX_RATE_PER_SECOND": "10000",
             "INTAKE_OUTBOX_BURST": "10000",
             "INTAKE_SHUTDOWN_GRACE_SECONDS": "5",
+            # Digests and reminders run when a test says so (`SlackBot.posts`), at its time.
+            "INTAKE_SCHEDULE_ENABLED": "false",
         },
     )
 
@@ -322,6 +331,7 @@ async def running_bot(settings: Settings, api: SlackWebApiStandIn) -> AsyncItera
             watch=watch,
             settings=settings,
             worker=running.worker,
+            posts=_posts(running.posts),
         )
         assert watch.errors == []
     for call in api.calls():
