@@ -88,7 +88,7 @@ from conversations.channel import (
     channel_list,
     digest_problem,
 )
-from conversations.dialogue import opening, read_start, step
+from conversations.dialogue import START_WORD, opening, read_start, step
 from conversations.digest import DigestSchedule, ScheduleProblem, read_schedule
 from conversations.events import Event, Start, Text
 from conversations.history import history_page, page_slice
@@ -242,14 +242,17 @@ class IntakeService:
         """`digest ...` or `list`: about the channel, so no intake's turn; answered at once."""
         ref = inbound.ref.in_thread("") if inbound.where is Where.CHANNEL else inbound.ref
         user = inbound.event.user
-        starting = outbound.start_command or "start"
+        # How people address the bot here: Slack's `/intake`, else a mention of the bot
+        # (Teams); starting an intake by mention takes the word `start` too.
+        prefix = outbound.start_command or msg.BOT_MENTION
+        starting = outbound.start_command or f"{msg.BOT_MENTION} {START_WORD}"
         public = False
         try:
             if isinstance(command, ListCommand):
                 found = await self._schedules().channel_intakes(ref)
                 replies = channel_list([intake for _, intake in found], starting)
             else:
-                replies, public = await self._digest_command(ref, command, user, starting)
+                replies, public = await self._digest_command(ref, command, user, prefix)
         except StoreError as exc:
             log.warning("channel.command_failed", error=str(exc))
             replies, public = [Notice(template=msg.COULD_NOT_SAVE, tone=Tone.PROBLEM)], False
@@ -259,21 +262,21 @@ class IntakeService:
         )
 
     async def _digest_command(
-        self, ref: IntakeRef, command: DigestCommand, user: str, starting: str
+        self, ref: IntakeRef, command: DigestCommand, user: str, prefix: str
     ) -> tuple[list[Reply], bool]:
         """Show, set or turn off the channel's digest; the replies, and whether all should see."""
         store = self._schedules()
         now = utc_now()
         words = read_schedule(command.words, user=user, at=now)
         if isinstance(words, ScheduleProblem):
-            return [digest_problem(words.problem, starting)], False
+            return [digest_problem(words.problem, prefix)], False
         if words == "off":
             await store.remove_schedule(ref)
             return [_notice(msg.DIGEST_TURNED_OFF, user=Person(id=user))], True
         if words == "show":
             current = await store.schedule(ref)
             if current is None:
-                return [_notice(msg.DIGEST_NONE, command=starting)], False
+                return [_notice(msg.DIGEST_NONE, command=prefix)], False
             return [
                 _notice(
                     msg.DIGEST_SHOW,

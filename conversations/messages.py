@@ -563,6 +563,8 @@ RECORD_NONE = "None."
 
 # --- digests, reminders and the channel's list ----------------------------------------------
 
+BOT_MENTION = "@intake-bot"
+"""How people address the bot where it has no slash command (Teams): the app's name."""
 DIGEST_UNKNOWN_CADENCE = "'{word}' is not a digest schedule."
 DIGEST_NEEDS_DAY = "A weekly digest needs a day (mon, tue, wed, thu, fri, sat or sun)."
 DIGEST_NEEDS_TIME = "The digest needs a time of day as HH:MM (24-hour)."

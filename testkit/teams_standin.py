@@ -57,7 +57,12 @@ Teams-like service URL (``http://127.0.0.1:PORT/amer/``) on the caller's loop
   recorded (:meth:`~TeamsConnectorStandIn.personal_conversation`), and
   :meth:`~TeamsConnectorStandIn.refuse_personal_chat` plays a person who never
   installed the app: every request for a chat with them is refused, 403.
-- Posted activities are kept per conversation id; an update replaces one.
+- Posted activities are kept per conversation id; an update replaces one. As in
+  Teams, the conversation id alone places a post: the channel's own id (no
+  ``;messageid=``) is a new post at the channel's top level, and
+  ``<channel>;messageid=<root>`` a reply in that chain, whatever activity id a
+  reply_to_activity names (botbuilder's proactive posts name their continuation
+  activity's made-up id).
 - Faults for the next calls, optionally to one operation or conversation:
   ``answer_next`` (any status and headers, e.g. 429 with Retry-After, 500, 503;
   nothing done), ``drop_after_acting_next`` (done, then the connection closed

@@ -31,6 +31,13 @@ the very words a person could type (`approve 3`), so a click and a typed
 command take one path through the core. The requirements record is not a
 card but plain markdown messages, since it is a document to read and copy.
 
+A channel's digest is one card: a TextBlock per line of `digest_lines`
+(section headings bold, with a line above), people as mentions, and each
+intake's project a markdown link to its reply chain (`message_link`). A
+reminder is a card in the intake's chain, a TextBlock per line of
+`reminder_lines`, mentioning each person who owes answers. Project names in
+links are typed text, escaped like any other.
+
 Teams refuses a message over about 28 KB, so each activity is kept within
 `MAX_ACTIVITY_BYTES`: long typed text is cut first, then lists are shortened,
 then detail is dropped from the end with an ellipsis. Nothing here raises for
@@ -45,22 +52,27 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 from bot.choice_codec import encode_choice
 from bot.plain_text import rating, render_clarify, render_notice, render_reask
 from bot.ports import IntakeRef
 from bot.post_metadata import PostMetadata, metadata_for, notice_metadata
 from conversations import messages as msg
+from conversations.digest import digest_lines, reminder_lines
 from conversations.markup import convert
 from conversations.people import Owner, Person
 from conversations.questions import QUESTIONS, question_number
 from conversations.replies import (
     ChoiceButton,
     Clarify,
+    DigestReply,
+    Link,
     Notice,
     QuestionReply,
     Reask,
     RecordReply,
+    ReminderReply,
     Reply,
     SummaryReply,
     Tone,
@@ -68,12 +80,6 @@ from conversations.replies import (
 )
 from conversations.risks import Severity
 from conversations.summary import Summary
-
-# --- sentences and labels that belong in conversations/messages.py (to be moved there) ------
-BUTTON_APPROVE = "Approve"
-BUTTON_REJECT = "Reject"
-BUTTON_EXPORT_RECORD = "Export record"
-# ---------------------------------------------------------------------------------------------
 
 Activity = dict[str, Any]
 Element = dict[str, Any]
@@ -126,6 +132,12 @@ _LINE_MARK = re.compile(r"^([ \t]*)([#+=-])", re.MULTILINE)
 _LINE_NUMBER = re.compile(r"^([ \t]*\d+)([.)])", re.MULTILINE)
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 _NOT_IN_NAMES = re.compile(r"[<>\[\]*_~`\\]")
+_HEADING = re.compile(r"^\*\*[^*{}]+\*\*$")
+"""A notice whose whole template is bold: a section heading (`msg.DIGEST_SECTION_OWING`)."""
+MESSAGE_LINK = "https://teams.microsoft.com/l/message/{channel}/{root}?tenantId={tenant}&parentMessageId={root}"
+"""Teams' deep link to a channel message (learn.microsoft.com, "Deep link to Teams chat":
+channel conversation), here to the root post of an intake's reply chain; the optional
+groupId, teamName, channelName and createdTime are left out."""
 
 
 # --- escaping ----------------------------------------------------------------------------
@@ -188,6 +200,25 @@ def _cut(text: str, limit: int) -> str:
     return text[: max(limit - len(ELLIPSIS), 0)].rstrip() + ELLIPSIS
 
 
+# --- links -------------------------------------------------------------------------------
+
+
+def message_link(ref: IntakeRef, thread: str) -> str | None:
+    """The deep link to the reply chain that starts with post `thread` in `ref`'s channel.
+
+    Every part is percent-encoded (a channel id holds `:` and `@`), so the URL
+    has nothing markdown would end a link at. None where there is no chain to
+    open: a chat without threads, or a link with no thread.
+    """
+    if not thread or not ref.channel or not ref.workspace:
+        return None
+    return MESSAGE_LINK.format(
+        channel=quote(ref.channel, safe=""),
+        root=quote(thread, safe=""),
+        tenant=quote(ref.workspace, safe=""),
+    )
+
+
 # --- mentions ----------------------------------------------------------------------------
 
 
@@ -247,6 +278,8 @@ class _Writer:
 
     fit: _Fit
     people: _People
+    ref: IntakeRef | None = None
+    """Where the post goes: a `Link` opens a reply chain of this channel."""
 
     def typed(self, text: str, limit: int | None = None) -> str:
         """Typed text, cut to the fit (or to `limit`, if smaller), escaped."""
@@ -259,7 +292,16 @@ class _Writer:
 
     def notice(self, notice: Notice) -> str:
         """A notice: our template mapped, its typed parameters escaped, people mentioned."""
-        return notice.fill(markdown_template(notice.template), self.typed, self.people.mention)
+        return notice.fill(
+            markdown_template(notice.template), self.typed, self.people.mention, self.link
+        )
+
+    def link(self, link: Link) -> str:
+        """A project's name as a markdown link to its reply chain; its escaped text where the
+        chain cannot be linked. The text is typed, so it is escaped inside the brackets."""
+        text = self.typed(link.text)
+        url = message_link(self.ref, link.thread) if self.ref is not None else None
+        return f"[{text}]({url})" if url is not None else text
 
     def mention(self, person: Person) -> str:
         return self.people.mention(person)
@@ -332,10 +374,16 @@ def _assemble(
     return activity
 
 
-def _fitted(build: Build, names: Names, summary: str, metadata: PostMetadata | None) -> Activity:
+def _fitted(
+    build: Build,
+    names: Names,
+    summary: str,
+    metadata: PostMetadata | None,
+    ref: IntakeRef | None = None,
+) -> Activity:
     """The first rendering (most detail first) whose activity is within `MAX_ACTIVITY_BYTES`."""
     for fit in FITS:
-        writer = _Writer(fit, _People(names))
+        writer = _Writer(fit, _People(names), ref)
         parts = build(writer)
         activity = _assemble(parts, writer.people, summary, metadata)
         if _size(activity) <= MAX_ACTIVITY_BYTES:
@@ -516,7 +564,7 @@ def _summary_parts(summary: Summary, preface: Sequence[Notice | Reask], writer: 
         main.append(_note(f"{msg.LABEL_OPEN_QUESTIONS}: {opened}"))
     main.append(_owner_block(summary.owner, writer))
     return _Parts(
-        _preface(preface, writer), main, [_command_action(BUTTON_EXPORT_RECORD, EXPORT_COMMAND)]
+        _preface(preface, writer), main, [_command_action(msg.BUTTON_EXPORT_RECORD, EXPORT_COMMAND)]
     )
 
 
@@ -541,13 +589,46 @@ def _warning_parts(
     if warning.decidable:
         actions = [
             _command_action(
-                BUTTON_APPROVE, f"{APPROVE_COMMAND} {warning.number}", style="positive"
+                msg.BUTTON_APPROVE, f"{APPROVE_COMMAND} {warning.number}", style="positive"
             ),
             _command_action(
-                BUTTON_REJECT, f"{REJECT_COMMAND} {warning.number}", style="destructive"
+                msg.BUTTON_REJECT, f"{REJECT_COMMAND} {warning.number}", style="destructive"
             ),
         ]
     return _Parts(_preface(preface, writer), main, actions)
+
+
+def _line_blocks(lines: Sequence[Notice], writer: _Writer) -> list[Element]:
+    """A TextBlock per line; a heading (a bold-only line) gets a line above it."""
+    blocks: list[Element] = []
+    for line in lines:
+        if not line.params and _HEADING.match(line.template):
+            blocks.append(_text(writer.notice(line), separator=True, spacing="medium"))
+        else:
+            blocks.append(_notice_block(line, writer))
+    return blocks
+
+
+def _scheduled_lines(reply: DigestReply | ReminderReply) -> list[Notice]:
+    """The sentences every front end shows for a digest or a reminder."""
+    return digest_lines(reply) if isinstance(reply, DigestReply) else reminder_lines(reply)
+
+
+def _scheduled_parts(
+    reply: DigestReply | ReminderReply, preface: Sequence[Notice | Reask], writer: _Writer
+) -> _Parts:
+    """A channel's digest, or a reminder in an intake's chain: a TextBlock per line.
+
+    A digest is its title, then each section, every intake linked to its chain; a
+    reminder says how long the intake waited, then each person (a mention) with the
+    questions they still owe. When the card is too big, `_shrunk` drops lines from the
+    end and marks the cut.
+    """
+    main = _line_blocks(_scheduled_lines(reply), writer)
+    if main:
+        title = {"size": "medium"} if isinstance(reply, DigestReply) else {}
+        main[0] = {**main[0], **title, **_apart(preface)}
+    return _Parts(_preface(preface, writer), main)
 
 
 def _addressed(build: Build, user: str) -> Build:
@@ -685,7 +766,7 @@ def to_activities(
     def add(build: Build, summary: str, metadata: PostMetadata | None) -> None:
         if to_user:
             build = _addressed(build, to_user.pop())
-        activities.append(_fitted(build, names, summary, keyed(metadata)))
+        activities.append(_fitted(build, names, summary, keyed(metadata), ref))
 
     pending: list[Notice | Reask] = []
     for reply in replies:
@@ -712,6 +793,12 @@ def to_activities(
                 add(
                     partial(_warning_parts, reply, pending),
                     _notices_line(reply.lines, names),
+                    metadata_for(reply, ref),
+                )
+            case DigestReply() | ReminderReply():
+                add(
+                    partial(_scheduled_parts, reply, pending),
+                    _notices_line(_scheduled_lines(reply)[:1], names),
                     metadata_for(reply, ref),
                 )
             case RecordReply():

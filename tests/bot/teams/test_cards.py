@@ -6,6 +6,7 @@ import copy
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from bot.teams.cards import (
     answered_card,
     decided_card,
     escape_markdown,
+    message_link,
     record_markdown,
     record_texts,
     to_activities,
@@ -36,14 +38,20 @@ from bot.teams.cards import (
 from conversations import messages as msg
 from conversations.changes import WarningKind, WarningStatus
 from conversations.dialogue import ask
+from conversations.digest import digest_lines, reminder_lines
 from conversations.people import Owner, Person
 from conversations.questions import CATALOG, Question
 from conversations.replies import (
     ChoiceButton,
     Clarify,
+    DigestReply,
+    Idle,
+    IntakeItem,
     Notice,
+    Owing,
     Reask,
     RecordReply,
+    ReminderReply,
     Reply,
     SummaryReply,
     Tone,
@@ -727,8 +735,8 @@ def test_a_warning_is_a_card_with_a_block_per_line_and_approve_and_reject() -> N
     (activity,) = rendered([saved, warning])
     number = warning.warning.number
     assert [(a["type"], a["title"], a["data"]) for a in actions_of(activity)] == [
-        ("Action.Submit", cards.BUTTON_APPROVE, {cards.COMMAND_FIELD: f"approve {number}"}),
-        ("Action.Submit", cards.BUTTON_REJECT, {cards.COMMAND_FIELD: f"reject {number}"}),
+        ("Action.Submit", msg.BUTTON_APPROVE, {cards.COMMAND_FIELD: f"approve {number}"}),
+        ("Action.Submit", msg.BUTTON_REJECT, {cards.COMMAND_FIELD: f"reject {number}"}),
     ]
     body = card_of(activity)["body"]
     assert len(body) == 1 + len(warning.lines)  # the help notice rides on top
@@ -787,7 +795,7 @@ def test_the_summary_card_has_an_export_record_button() -> None:
     assert actions_of(activity) == [
         {
             "type": "Action.Submit",
-            "title": cards.BUTTON_EXPORT_RECORD,
+            "title": msg.BUTTON_EXPORT_RECORD,
             "data": {cards.COMMAND_FIELD: "export"},
         }
     ]
@@ -845,3 +853,151 @@ def test_replies_for_one_person_posted_for_all_start_by_mentioning_them() -> Non
     assert ALICE in [e["mentioned"]["id"] for e in entities(activity)]
     (plain,) = rendered([refusal])
     assert not texts(plain)[0].startswith("<at>")
+
+
+# --- digests and reminders -----------------------------------------------------------------
+
+CHANNEL_REF = REF.in_thread("")
+PERIOD_END = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+def item(n: int, project: str | None = None) -> IntakeItem:
+    return IntakeItem(thread=f"17000000{n:05d}", project=project or f"Project {n}")
+
+
+def digest_of(
+    count: int, project: Callable[[int], str] = lambda n: f"Project {n}", people: int = 2
+) -> DigestReply:
+    """A digest of `count` intakes, each started, idle and owing answers to Alice, Bob and
+    `people - 2` more people of its own."""
+    items = [item(n, project(n)) for n in range(count)]
+
+    def owed(n: int) -> tuple[Person, ...]:
+        others = [Person(id=f"29:1p{n}x{p}", name=f"Person {n}.{p}") for p in range(people - 2)]
+        return (Person(id=ALICE), Person(id=BOB), *others)
+
+    return DigestReply(
+        period_start=PERIOD_END - timedelta(days=1),
+        period_end=PERIOD_END,
+        timezone="Europe/Berlin",
+        started=tuple(items),
+        owing=tuple(
+            Owing(intake=i, people=owed(n), questions=("Data volume", "Data churn"))
+            for n, i in enumerate(items)
+        ),
+        idle=tuple(Idle(intake=i, days=9) for i in items),
+        quiet_changes=3,
+    )
+
+
+def reminder_of(project: str = "Fraud scoring") -> ReminderReply:
+    return ReminderReply(
+        project=project,
+        owing=(
+            (Person(id=ALICE), ("Data volume", "Data churn")),
+            (MARIA, ("Data volume",)),
+        ),
+        idle_hours=30,
+    )
+
+
+def link_to(thread: str) -> str:
+    return (
+        "https://teams.microsoft.com/l/message/19%3Achannel%40thread.tacv2/"
+        f"{thread}?tenantId=tenant-1&parentMessageId={thread}"
+    )
+
+
+def test_message_link_is_teams_deep_link_to_the_chain_with_every_part_encoded() -> None:
+    """`/l/message/<channel>/<root>?tenantId=..&parentMessageId=<root>`; no link without a chain."""
+    assert message_link(REF, "1700000000001") == link_to("1700000000001")
+    odd = IntakeRef("teams", "t&1", "19:a b@thread.tacv2", "")
+    assert message_link(odd, "1/2") == (
+        "https://teams.microsoft.com/l/message/19%3Aa%20b%40thread.tacv2/1%2F2"
+        "?tenantId=t%261&parentMessageId=1%2F2"
+    )
+    assert message_link(REF, "") is None
+
+
+def test_a_digest_is_one_card_of_its_lines_with_links_mentions_and_metadata() -> None:
+    """A TextBlock per line of `digest_lines`: headings bold with a line above, each project
+    a link to its chain, each person who owes answers a mention; channelData is the digest's."""
+    digest = digest_of(2)
+    (activity,) = rendered([digest], key="outbox-1")
+    shown = texts(activity)
+    assert len(shown) == len(digest_lines(digest))
+    assert shown[0].startswith("**Intake digest**: ")
+    assert shown[1] == (
+        f"**Started**: [Project 0]({link_to(item(0).thread)}) and "
+        f"[Project 1]({link_to(item(1).thread)})"
+    )
+    headings = [b for b in card_of(activity)["body"] if b.get("separator")]
+    assert [b["text"] for b in headings] == [
+        "**Waiting for answers**",
+        "**Idle for more than 7 days**",
+    ]
+    assert shown[3] == (
+        f"[Project 0]({link_to(item(0).thread)}): <at>{NAMES[ALICE]}</at> and "
+        f"<at>{NAMES[BOB]}</at> still owe Data volume, Data churn."
+    )
+    assert {e["mentioned"]["id"] for e in entities(activity)} == {ALICE, BOB}
+    assert activity["channelData"]["intake"] == metadata(digest).keyed("outbox-1", 0).model_dump()
+    assert activity["channelData"]["intake"]["event_payload"]["owing"] == 2
+    assert activity["summary"].startswith("Intake digest: ")
+
+
+def test_a_digest_of_200_intakes_is_one_card_within_the_limit() -> None:
+    """Two hundred intakes with long names and many people owing still make one valid card."""
+    digest = digest_of(200, lambda n: f"Project {n} " + "数据 and more " * 300, people=12)
+    (activity,) = rendered([digest])
+    assert activity["channelData"]["intake"]["event_payload"]["started"] == 200
+    assert texts(activity)[0].startswith("**Intake digest**: ")
+
+
+def test_a_digest_too_big_for_one_card_drops_lines_from_the_end() -> None:
+    """With more mentions than a card holds, lines go from the end and an ellipsis marks it."""
+    (activity,) = rendered([digest_of(10, people=60)])
+    shown = texts(activity)
+    assert shown[0].startswith("**Intake digest**: ")
+    assert shown[-1] == ELLIPSIS
+    assert len(shown) < len(digest_lines(digest_of(10, people=60)))
+    assert activity["channelData"]["intake"]["event_type"] == "intake_digest"
+
+
+def test_typed_project_names_in_a_digest_and_a_reminder_are_escaped() -> None:
+    """A project name full of markup is link text (escaped) in a digest, plain in a reminder."""
+    (digest,) = rendered([digest_of(1, lambda n: HOSTILE)])
+    (reminder,) = rendered([reminder_of(HOSTILE)])
+    assert f"**Started**: [{HOSTILE_SHOWN}]({link_to(item(0).thread)})" in texts(digest)
+    assert texts(reminder)[0].startswith(f"**{HOSTILE_SHOWN}** has had no answer")
+    everything = "\n".join([*texts(digest), *texts(reminder)])
+    assert not [piece for piece in RAW_PIECES if piece in everything]
+    mentioned = {e["mentioned"]["id"] for a in (digest, reminder) for e in entities(a)}
+    assert mentioned == {ALICE, BOB, MARIA.id}  # <at>General</at> pings nobody
+
+
+def test_a_link_where_there_is_no_chain_is_its_escaped_text() -> None:
+    """In a group chat (no reply chains) a digest names each project without a link."""
+    chat = IntakeRef("teams", "tenant-1", "19:chat@thread.v2", "")
+    digest = digest_of(1, lambda n: "a_b").model_copy(
+        update={"started": (IntakeItem(thread="", project="a_b"),), "owing": (), "idle": ()}
+    )
+    (activity,) = to_activities([digest], chat, names)
+    assert_valid(activity)
+    assert texts(activity)[1] == r"**Started**: a\_b"
+
+
+def test_a_reminder_is_a_card_mentioning_each_person_who_owes_answers() -> None:
+    """A TextBlock per line of `reminder_lines`, each person a mention, the reminder's object."""
+    reminder = reminder_of()
+    (activity,) = rendered([reminder])
+    shown = texts(activity)
+    assert len(shown) == len(reminder_lines(reminder))
+    assert shown[0] == "**Fraud scoring** has had no answer for 30 hours. Still open:"
+    assert shown[1] == f"<at>{NAMES[ALICE]}</at>: Data volume, Data churn"
+    assert shown[2] == "<at>Maria</at>: Data volume"
+    assert {e["mentioned"]["id"] for e in entities(activity)} == {ALICE, MARIA.id}
+    intake = activity["channelData"]["intake"]
+    assert intake == metadata(reminder).model_dump()
+    assert intake["event_type"] == "intake_reminder"
+    assert intake["event_payload"]["people"] == 2
