@@ -76,6 +76,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/slack_load.py
 	$(BIN)/python bench/record_size.py
 	$(BIN)/python bench/turn_cost.py
+	$(BIN)/python bench/digest.py
 
 clean:
 	rm -rf $(VENV) .intake .pytest_cache .mypy_cache .ruff_cache

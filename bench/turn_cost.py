@@ -2,9 +2,11 @@
 
 A turn loads the intake record, steps, and writes it back whole, so the
 record must not grow with the answers given. Four people keep revising their
-answers in one thread. At each size this prints:
+answers in one thread: once before the first summary, and once after it,
+where the scope-creep guard writes every change to the history log and
+nearly every change raises a warning nobody decides. At each size this prints:
 - the record's stored bytes;
-- the answer log's length;
+- the answer log's length (and, after the baseline, the history log's);
 - the median of the last (up to) 200 answering turns through `bot/service` on
   real Redis.
 
@@ -26,12 +28,15 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from redis.asyncio import Redis
+
 from bot.ports import IntakeRef
 from bot.service import IntakeService
-from bot.state.keys import answer_log_key, intake_key
+from bot.state.keys import answer_log_key, history_log_key, intake_key
 from bot.state.redis_client import connect
 from bot.state.store import StateStore
 from conversations.events import Start, Text
+from testkit.answers import HAPPY_ANSWERS
 from testkit.redis_servers import delete_prefix
 
 REF = IntakeRef("bench", "T0BENCH", "C0BENCH", "1700000000.000100")
@@ -42,12 +47,12 @@ def _text(user: str, text: str) -> Text:
     return Text(user=user, at=datetime.now(UTC), text=text)
 
 
-async def _answer(service: IntakeService, n: int) -> float:
+async def _answer(service: IntakeService, ref: IntakeRef, n: int) -> float:
     """One revised answer (an `edit`, then the answer); the seconds the answer's turn took."""
     user = PEOPLE[n % len(PEOPLE)]
-    await service.take_turn(REF, _text(user, "edit volume"))
+    await service.take_turn(ref, _text(user, "edit volume"))
     began = time.perf_counter()
-    outcome = await service.take_turn(REF, _text(user, f"{10 + n % 90} GB a day"))
+    outcome = await service.take_turn(ref, _text(user, f"{10 + n % 90} GB a day"))
     took = time.perf_counter() - began
     if outcome.answered != "volume":
         raise RuntimeError(f"turn {n} did not save its answer: {outcome.replies}")
@@ -64,24 +69,39 @@ async def run(sizes: list[int], turns: int) -> None:
             )
             try:
                 print(f"redis: {handle.display_url}; four people revising answers in one thread")
-                await service.take_turn(
-                    REF, Start(user=PEOPLE[0], at=datetime.now(UTC), project="Bench")
-                )
-                took: list[float] = []
-                for given in range(1, max(sizes) + 1):
-                    took.append(await _answer(service, given))
-                    if given not in sizes:
-                        continue
-                    record = await handle.client.hget(intake_key(REF, prefix), "d") or b""
-                    log = await handle.client.llen(answer_log_key(REF, prefix))
-                    window = took[-min(turns, given) :]
-                    print(
-                        f"at {given:,} answers: record {len(record):,} B, log {log:,} entries; "
-                        f"turn p50 {statistics.median(window) * 1000:.2f} ms "
-                        f"over its last {len(window)} answers"
+                for baseline in (False, True):
+                    ref = REF.in_thread("1700000000.000200" if baseline else REF.thread)
+                    await service.take_turn(
+                        ref, Start(user=PEOPLE[0], at=datetime.now(UTC), project="Bench")
                     )
+                    if baseline:
+                        print("after the first summary (every change in the history):")
+                        for text in HAPPY_ANSWERS.values():
+                            await service.take_turn(ref, _text(PEOPLE[0], text))
+                    else:
+                        print("before the first summary:")
+                    took: list[float] = []
+                    for given in range(1, max(sizes) + 1):
+                        took.append(await _answer(service, ref, given))
+                        if given in sizes:
+                            await _report(
+                                handle.client, prefix, ref, given, took[-min(turns, given) :]
+                            )
             finally:
                 await delete_prefix(handle.client, prefix)
+
+
+async def _report(
+    client: Redis, prefix: str, ref: IntakeRef, given: int, window: list[float]
+) -> None:
+    record = await client.hget(intake_key(ref, prefix), "d") or b""
+    log = await client.llen(answer_log_key(ref, prefix))
+    history = await client.llen(history_log_key(ref, prefix))
+    print(
+        f"  at {given:,} revisions: record {len(record):,} B, answer log {log:,} entries, "
+        f"history {history:,}; turn p50 {statistics.median(window) * 1000:.2f} ms "
+        f"over its last {len(window)} answers"
+    )
 
 
 def main() -> None:

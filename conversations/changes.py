@@ -63,6 +63,8 @@ class WarningStatus(StrEnum):
     REJECTED = "rejected"
     NOTICE = "notice"
     """A warning that tells and waits for nothing (every kind but a scope change)."""
+    SUPERSEDED = "superseded"
+    """Set aside undecided because too many newer ones were waiting (see `scope`)."""
 
 
 class ScopeWarning(Frozen):

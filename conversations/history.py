@@ -71,9 +71,12 @@ def entry_line(entry: HistoryEntry) -> Notice:
             number=entry.warning or 0,
         )
     if isinstance(entry, Decided):
-        approved = entry.status is WarningStatus.APPROVED
+        template = {
+            WarningStatus.APPROVED: msg.HISTORY_APPROVED,
+            WarningStatus.SUPERSEDED: msg.HISTORY_SUPERSEDED,
+        }.get(entry.status, msg.HISTORY_REJECTED)
         return _notice(
-            msg.HISTORY_APPROVED if approved else msg.HISTORY_REJECTED,
+            template,
             when=at,
             user=Person(id=entry.by),
             number=entry.warning,

@@ -513,6 +513,9 @@ HISTORY_APPROVED = "{when}: {user} approved scope change {number}."
 HISTORY_REJECTED = (
     "{when}: {user} rejected scope change {number}; the baseline's answer was put back."
 )
+HISTORY_SUPERSEDED = (
+    "{when}: scope change {number} was set aside undecided: too many newer ones were waiting."
+)
 HISTORY_WARNED = "{when}: warning {number} to the owner: {reason} ({question})."
 # WarningKind value -> how the history and the record name it.
 WARNING_REASONS: dict[str, str] = {

@@ -64,6 +64,9 @@ CONFLICT_GRACE = timedelta(days=3)
 """How long stakeholders may disagree on a question before the owner is told."""
 REPEATED_CHANGES = 2
 """A question whose used answer changed more than this often since the baseline is flagged."""
+MAX_OPEN_WARNINGS = 10
+"""Scope changes left waiting at once; past this the oldest is set aside (written to the
+history), so an owner who never decides cannot make every turn carry a growing record."""
 
 
 def guarded(
@@ -87,13 +90,18 @@ def guarded(
     intake = _aged_conflicts(before, intake, found)
     if not found.entries:
         return intake, []
+    waiting = intake.open_warnings + tuple(w for w in found.raised if w.decidable)
+    set_aside = waiting[: max(len(waiting) - MAX_OPEN_WARNINGS, 0)]
+    found.entries.extend(
+        Decided(by=actor, at=at, warning=w.number, status=WarningStatus.SUPERSEDED)
+        for w in set_aside
+    )
     intake = intake.model_copy(
         update={
             "journal": tuple(found.entries),
             "history_count": intake.history_count + len(found.entries),
             "warning_count": found.last_number,
-            "open_warnings": intake.open_warnings
-            + tuple(warning for warning in found.raised if warning.decidable),
+            "open_warnings": waiting[len(set_aside) :],
         }
     )
     return intake, [warning_reply(warning, intake) for warning in found.raised]

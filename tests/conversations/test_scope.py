@@ -7,6 +7,7 @@ from datetime import timedelta
 from conversations import messages as msg
 from conversations.changes import Changed, Decided, Warned, WarningKind, WarningStatus
 from conversations.people import Person
+from conversations.scope import MAX_OPEN_WARNINGS
 from conversations.strategies import StrategyId
 from tests.conversations.flow import Flow, plain
 
@@ -286,3 +287,22 @@ def test_a_warning_reads_in_words() -> None:
     assert "40 GB a day" in text
     assert "4 TB a day" in text
     assert "Volume band: high → massive" in text
+
+
+def test_undecided_warnings_are_capped_and_the_oldest_set_aside_in_the_history() -> None:
+    """An owner who never decides: at most ten wait; each older one is set aside, in the history."""
+    flow = baseline_flow()
+    volumes = ("4 TB a day", "40 GB a day")
+    for n in range(14):
+        flow.send("edit volume").send(volumes[n % 2])
+    waiting = [w.number for w in flow.record.open_warnings]
+    assert len(waiting) == MAX_OPEN_WARNINGS
+    assert waiting == sorted(waiting)
+    assert flow.record.warning_count > MAX_OPEN_WARNINGS
+    set_aside = [
+        entry
+        for entry in flow.record.journal
+        if isinstance(entry, Decided) and entry.status is WarningStatus.SUPERSEDED
+    ]
+    assert [entry.warning for entry in set_aside] == [waiting[0] - 1]
+    flow.send(f"approve {waiting[0] - 1}", user="maria").expect(notice=msg.SCOPE_ALREADY_DECIDED)
