@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -25,9 +26,21 @@ from bot.runtime import open_runtime
 from bot.settings import load_settings
 from bot.slack.outbound import SlackOutbound
 from bot.slack.server import make_client
+from bot.state.outbox import OutboxStore
 
 
-async def main(start: datetime, periods: int, step: timedelta) -> int:
+async def drained(outbox: OutboxStore, seconds: float) -> bool:
+    """Wait (bounded) until no outbox under the prefix holds an entry: what another, dead,
+    replica left is posted by this one's sweep once that replica's lease has run out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not [work async for work in outbox.outboxes_with_work()]:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def main(start: datetime, periods: int, step: timedelta, drain_seconds: float) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)  # to stderr: stdout is the report
     queued = 0
@@ -46,7 +59,8 @@ async def main(start: datetime, periods: int, step: timedelta) -> int:
             report = await runtime.posts.run_due(start + period * step, reminders=False)
             queued += len(report.digests)
         await runtime.worker.idle()
-    sys.stdout.write(json.dumps({"queued": queued}) + "\n")
+        empty = await drained(OutboxStore(runtime.store.client, settings.key_prefix), drain_seconds)
+    sys.stdout.write(json.dumps({"queued": queued, "drained": empty}) + "\n")
     return 0
 
 
@@ -55,9 +69,15 @@ if __name__ == "__main__":
     parser.add_argument("--start", required=True)
     parser.add_argument("--periods", type=int, required=True)
     parser.add_argument("--step-hours", type=float, default=24.0)
+    parser.add_argument("--drain-seconds", type=float, default=0.0)
     args = parser.parse_args()
     sys.exit(
         asyncio.run(
-            main(datetime.fromisoformat(args.start), args.periods, timedelta(hours=args.step_hours))
+            main(
+                datetime.fromisoformat(args.start),
+                args.periods,
+                timedelta(hours=args.step_hours),
+                args.drain_seconds,
+            )
         )
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ import pytest
 
 from bot.ports import IntakeRef
 from bot.service import IntakeService
+from bot.state.keys import outbox_key
 from bot.state.schedules import ScheduleStore
 from bot.state.store import StateStore
 from conversations.digest import DigestSchedule, read_schedule
@@ -71,6 +73,8 @@ async def with_an_open_intake(store: StateStore) -> None:
     began = FIRST - timedelta(days=2)
     await service.take_turn(ref, Start(user="U0ALICE01", at=began, project="Fraud scoring"))
     await service.take_turn(ref, Text(user="U0ALICE01", at=began, text="40 GB a day"))
+    # The turns' own replies are not what these tests are about: only digests are posted.
+    await store.client.delete(outbox_key(CHANNEL, store.prefix))
 
 
 async def run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
@@ -121,6 +125,31 @@ async def test_a_restarted_replica_posts_nothing_again(
     second = await run(*replica, "--periods", "3", env=env)
     assert [json.loads(out)["queued"] for _, out, _ in (first, second)] == [3, 0]
     assert len(digest_periods(api)) == 3
+
+
+async def test_a_replica_killed_while_posting_a_digest_leaves_it_posted_once(
+    store: StateStore, redis_url: str, api: SlackWebApiStandIn, tmp_path: Path
+) -> None:
+    """SIGKILL after the claim and the queueing, mid-post: the next replica posts it once, or
+    finds it posted, and queues nothing again."""
+    await with_an_open_intake(store)
+    env = env_for(redis_url, store.prefix, api, tmp_path)
+    env.update({"INTAKE_OUTBOX_LEASE_SECONDS": "1", "INTAKE_OUTBOX_SWEEP_SECONDS": "0.2"})
+    replica = [sys.executable, "-m", "testkit.digest_replica", "--start", FIRST.isoformat()]
+    api.hold("chat.postMessage", channel=CHANNEL.channel)
+    first = await asyncio.create_subprocess_exec(
+        *replica, "--periods", "1", env=env, stdout=asyncio.subprocess.DEVNULL
+    )
+    await api.wait_for_held("chat.postMessage", 1, channel=CHANNEL.channel)
+    first.send_signal(signal.SIGKILL)
+    assert await first.wait() == -signal.SIGKILL
+    api.release("chat.postMessage", channel=CHANNEL.channel)
+    code, out, err = await run(*replica, "--periods", "1", "--drain-seconds", "30", env=env)
+    assert code == 0, err
+    assert json.loads(out) == {"queued": 0, "drained": True}
+    # The second replica took over the dead one's unacknowledged entry and looked first.
+    assert api.calls("conversations.history")
+    assert len(digest_periods(api)) == 1
 
 
 async def test_digest_once_posts_what_is_due_and_exits(
