@@ -174,3 +174,21 @@ async def test_digest_once_refuses_a_time_without_a_zone(tmp_path: Path) -> None
     code, _, err = await run(INTAKE_BOT, "digest", "--once", "--at", "2030-01-01T00:00", env=env)
     assert code == 2
     assert "give a time zone offset" in err
+
+
+@pytest.mark.parametrize(
+    ("platform", "names"), [("slack", "SLACK_BOT_TOKEN"), ("teams", "MICROSOFT_APP_ID")]
+)
+async def test_digest_once_without_credentials_names_the_missing_setting(
+    platform: str, names: str, tmp_path: Path
+) -> None:
+    """No token or app id: exit 2 naming the variable, before anything is posted."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("INTAKE_", "SLACK_", "MICROSOFT_", "REDIS_URL"))
+    }
+    env["INTAKE_STATE_DIR"] = str(tmp_path / "state")
+    code, _, err = await run(INTAKE_BOT, "digest", "--once", "--platform", platform, env=env)
+    assert code == 2
+    assert names in err
