@@ -174,6 +174,9 @@ class WarningReply(Frozen):
     kind: Literal["warning"] = "warning"
     warning: ScopeWarning
     lines: tuple[Notice, ...]
+    in_place: bool = False
+    """The decided warning, to replace its earlier card where the front end can find it
+    (a decision typed in the thread); a front end that cannot find the card shows nothing."""
 
 
 class HistoryRequest(Frozen):

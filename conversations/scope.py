@@ -372,8 +372,10 @@ def decide(
         update["settled"] = tuple(dict.fromkeys((*intake.settled, *warning.question_ids)))
     result = changed.model_copy(update=update)
     template = msg.SCOPE_APPROVED if approve else msg.SCOPE_REJECTED
+    decided = warning.model_copy(update={"status": status, "decided_by": user, "decided_at": at})
     replies: list[Reply] = [
-        _notice(template, Tone.SAVED, number=warning.number, user=Person(id=user))
+        warning_reply(decided, result).model_copy(update={"in_place": True}),
+        _notice(template, Tone.SAVED, number=warning.number, user=Person(id=user)),
     ]
     if summary is not None:
         replies.append(SummaryReply(summary=summary))

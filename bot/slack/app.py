@@ -228,23 +228,17 @@ class SlackAdapter:
         """Approve or Reject on a warning: the owner's `approve <n>` / `reject <n>`, typed for them.
 
         The click runs exactly the typed command, so the core decides who may
-        (anyone else is refused privately, through the outbox). Once the turn
-        decided the clicked warning, its card is replaced in place: buttons gone,
-        who decided and when, and the new status in its metadata.
+        (anyone else is refused privately, through the outbox), and a decision
+        replaces the warning's card the same way a typed one does: the outbox
+        finds the card by its metadata and updates it (buttons gone, who
+        decided and when, the new status).
         """
         command = blocks.DECIDE_COMMANDS.get(str(action.get("action_id")))
         number = str(action.get("value") or "").strip()
         if command is None or not number.isdigit():
             await ack()
             return
-        clicked = await self._clicked(ack, body, action, client, f"{command} {number}")
-        if clicked is None:
-            return
-        ref, outcome, outbound = clicked
-        for reply in outcome.decided:
-            if reply.warning.number == int(number):
-                ts = (body.get("message") or {}).get("ts", "")
-                await outbound.update(ref, ts, blocks.decided_message(reply, outcome.ref or ref))
+        await self._clicked(ack, body, action, client, f"{command} {number}")
 
     async def on_export(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
@@ -259,27 +253,23 @@ class SlackAdapter:
         action: dict[str, Any],
         client: AsyncWebClient,
         text: str,
-    ) -> tuple[IntakeRef, Outcome, SlackOutbound] | None:
-        """A button that stands for typed words: run them in the clicked message's thread, ack.
-
-        Returns where, what became of it and the outbound, for a caller that
-        updates the clicked message; None when the click named no channel.
-        """
+    ) -> None:
+        """A button that stands for typed words: run them in the clicked message's thread, ack."""
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id")
         thread = message.get("thread_ts") or (body.get("container") or {}).get("thread_ts")
         if not channel:
             await ack()
-            return None
+            return
         team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
         user = body["user"]["id"]
         ref = IntakeRef(PLATFORM, team, channel, thread or "")
         event = Text(user=user, at=utc_now(), text=text)
         delivery = f"action:{message.get('ts')}:{user}:{action.get('action_ts')}"
-        outbound = self._outbound(client)
-        outcome = await self.service.receive(Inbound(ref, event, Where.THREAD, delivery), outbound)
+        await self.service.receive(
+            Inbound(ref, event, Where.THREAD, delivery), self._outbound(client)
+        )
         await ack()
-        return ref, outcome, outbound
 
 
 def build_app(

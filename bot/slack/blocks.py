@@ -440,20 +440,32 @@ def reminder_message(reply: ReminderReply, ref: IntakeRef) -> SlackMessage:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SlackUpdate:
+    """A decided warning's card, to replace the card of that warning already in the thread."""
+
+    warning: int
+    message: SlackMessage
+
+
 def to_posts(
     replies: Sequence[Reply], ref: IntakeRef, workspace_url: str | None = None
-) -> list[SlackMessage | SlackFile]:
+) -> list[SlackMessage | SlackFile | SlackUpdate]:
     """Replies of one turn -> messages and files, in the order the replies came.
 
     A record is a file of its own; the replies on either side of it become
     messages as `to_messages` makes them, so nothing moves past it.
     """
-    posts: list[SlackMessage | SlackFile] = []
+    posts: list[SlackMessage | SlackFile | SlackUpdate] = []
     run: list[Reply] = []
     for reply in replies:
         if isinstance(reply, RecordReply):
             posts.extend(to_messages(run, ref, workspace_url))
             posts.append(record_file(reply))
+            run = []
+        elif isinstance(reply, WarningReply) and reply.in_place:
+            posts.extend(to_messages(run, ref, workspace_url))
+            posts.append(SlackUpdate(reply.warning.number, decided_message(reply, ref)))
             run = []
         else:
             run.append(reply)

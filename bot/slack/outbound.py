@@ -37,8 +37,8 @@ from bot.errors import (
 from bot.health import Credentials
 from bot.metrics import Metrics
 from bot.ports import IntakeRef
-from bot.post_metadata import OUTBOX_ID, PART
-from bot.slack.blocks import SlackFile, SlackMessage, to_posts
+from bot.post_metadata import OUTBOX_ID, PART, SCOPE_CHANGE_EVENT
+from bot.slack.blocks import SlackFile, SlackMessage, SlackUpdate, to_posts
 from conversations.replies import Reply
 
 log = structlog.get_logger(__name__)
@@ -119,6 +119,9 @@ class SlackOutbound:
         for part, post in enumerate(posts):
             if part in present:
                 continue
+            if isinstance(post, SlackUpdate):
+                await self._update_warning(where, post)
+                continue
             if isinstance(post, SlackFile):
                 if only_for is not None:
                     # Slack has no private file in a channel; the core never asks for one.
@@ -186,6 +189,50 @@ class SlackOutbound:
             # Anything else (rate limit, outage) passes: "try again", not "invite me".
             log.info("slack.joined", channel=where.channel)
         return await self._call(self.client.chat_postMessage, **kwargs, **message.as_kwargs())
+
+    async def _update_warning(self, where: IntakeRef, update: SlackUpdate) -> None:
+        """Replace a warning's card in the thread with its decided version, if it is there.
+
+        The card is found by its metadata (the warning's number), so a decision
+        typed in the thread shows on the card as a click does; replacing it
+        twice (a click updates it at once too) shows the same thing. A card that
+        is not found (deleted, or beyond the pages read) is left alone.
+        """
+        if not where.thread:
+            return
+        ts = await self._warning_card(where, update.warning)
+        if ts is not None:
+            await self._call(
+                self.client.chat_update,
+                channel=where.channel,
+                ts=ts,
+                **update.message.as_kwargs(),
+            )
+
+    async def _warning_card(self, where: IntakeRef, number: int) -> str | None:
+        """The ts of warning `number`'s card in the thread, from the posts' metadata."""
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            page = await self._call(
+                self.client.conversations_replies,
+                channel=where.channel,
+                ts=where.thread,
+                include_all_metadata=True,
+                limit=HISTORY_PAGE,
+                cursor=cursor,
+            )
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == SCOPE_CHANGE_EVENT
+                    and payload.get("warning") == number
+                ):
+                    return str(message.get("ts"))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+        return None
 
     async def update(self, where: IntakeRef, ts: str, message: SlackMessage) -> None:
         """Replace one posted message (a question after a click shows who chose).

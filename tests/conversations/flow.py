@@ -103,8 +103,12 @@ class Flow:
 
     @property
     def warnings(self) -> list[WarningReply]:
-        """The warnings among the last replies."""
-        return [reply for reply in self.replies if isinstance(reply, WarningReply)]
+        """The warnings the last event raised (a decided card to update in place is not one)."""
+        return [
+            reply
+            for reply in self.replies
+            if isinstance(reply, WarningReply) and not reply.in_place
+        ]
 
     def apply(self, event: Event) -> Self:
         """Step one event as the service would: this person's place, the shared intake."""

@@ -7,6 +7,7 @@ from datetime import timedelta
 from conversations import messages as msg
 from conversations.changes import Changed, Decided, Warned, WarningKind, WarningStatus
 from conversations.people import Person
+from conversations.replies import WarningReply
 from conversations.scope import MAX_OPEN_WARNINGS
 from conversations.strategies import StrategyId
 from tests.conversations.flow import Flow, plain
@@ -128,6 +129,10 @@ def test_the_owner_approves_and_the_answers_become_the_baseline() -> None:
     assert isinstance(entry, Decided)
     assert (entry.status, entry.by, entry.warning) == (WarningStatus.APPROVED, "maria", number)
     assert flow.warnings == []
+    # The warning's own card is to show the decision: a reply to update it in place.
+    [card] = [r for r in flow.replies if isinstance(r, WarningReply) and r.in_place]
+    assert (card.warning.number, card.warning.status) == (number, WarningStatus.APPROVED)
+    assert card.lines[-1].template == msg.SCOPE_DECIDED_APPROVED
 
 
 def test_the_owner_rejects_and_the_baselines_answer_is_back() -> None:

@@ -175,6 +175,22 @@ async def test_the_owners_approve_updates_the_card_and_the_history_records_it(
     assert "this raised scope change 1" in history["text"]
 
 
+async def test_a_decision_typed_in_the_thread_updates_the_card_too(slack_bot: SlackBot) -> None:
+    """Bob types `reject 1`: the warning's card is found by its metadata and shows the decision."""
+    thread = await _to_summary(slack_bot)
+    card = await _warned(slack_bot, thread, 1, "4 TB a day")
+    cards = len(posts_of(slack_bot.api, SCOPE_CHANGE))
+
+    await slack_bot.reply(thread, "reject 1", user_id=BOB_ID)
+
+    [update] = slack_bot.api.calls("chat.update")
+    assert update.body["ts"] == card.response["ts"]
+    assert f"Rejected by <@{BOB_ID}> on" in update.body["text"]
+    assert _buttons(update.body) == []
+    assert _payload(update.body)["status"] == "rejected"
+    assert len(posts_of(slack_bot.api, SCOPE_CHANGE)) == cards  # no second card
+
+
 async def test_the_owners_reject_puts_the_baseline_answer_back(slack_bot: SlackBot) -> None:
     """Data that changes constantly moves batch to a stream; Bob rejects and nightly is back."""
     thread = await _to_summary(slack_bot)
