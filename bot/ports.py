@@ -18,7 +18,7 @@ from typing import Protocol
 
 from conversations.events import Event
 from conversations.intake import DialogueState
-from conversations.replies import Reply, WarningReply
+from conversations.replies import Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +99,6 @@ class Outcome:
     """Whether the replies were shown, or queued to be, where the person is. A front end
     that can answer the request itself (Slack's command acknowledgement) shows replies
     that were not: the bot may not be able to post in that channel at all."""
-    decided: tuple[WarningReply, ...] = ()
-    """Warnings this turn decided, as they now read: a front end replaces the clicked card."""
 
     @property
     def applied(self) -> bool:

@@ -105,7 +105,7 @@ from conversations.replies import (
     Reply,
     Tone,
 )
-from conversations.scope import decided_warnings, when
+from conversations.scope import when
 
 log = structlog.get_logger(__name__)
 
@@ -479,7 +479,6 @@ class IntakeService:
             answered=answer.question_id if answer else None,
             state=after,
             told=True,  # the replies are queued by the save below
-            decided=tuple(decided_warnings(before.intake, after.intake)),
         )
         if not writes and not replies and not platform:
             return applied  # nothing to save, post or repeat

@@ -437,26 +437,6 @@ def _restored(intake: Intake, warning: ScopeWarning, user: str, at: datetime) ->
     return intake
 
 
-def decided_warnings(before: Intake | None, after: Intake | None) -> list[WarningReply]:
-    """The warnings a step decided, as they now read (a front end updates them in place)."""
-    if before is None or after is None or before.started_at != after.started_at:
-        return []
-    decisions = {
-        entry.warning: entry
-        for entry in after.journal
-        if isinstance(entry, Decided) and after.history_count > before.history_count
-    }
-    shown = []
-    for warning in before.open_warnings:
-        entry = decisions.get(warning.number)
-        if entry is not None:
-            decided = warning.model_copy(
-                update={"status": entry.status, "decided_by": entry.by, "decided_at": entry.at}
-            )
-            shown.append(warning_reply(decided, after))
-    return shown
-
-
 # --- how a warning reads ----------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ once and pinned by tests. The layout, with ``e()`` the escaping below::
     <prefix>:reminder-slot:{<platform>:<workspace>:<channel>}:<thread>:<day>
     <prefix>:reminder-claim:{<platform>:<workspace>:<channel>}:<thread>:<day>
     <prefix>:digest-channels
+    <prefix>:cards:{<platform>:<workspace>:<channel>}
 
 Why the braces: Redis Cluster hashes only the text between the first ``{`` and
 the next ``}``, so every key of one channel (its intakes, the places in them,
@@ -210,3 +211,9 @@ def reminder_claim_key(ref: IntakeRef, day: str, prefix: str) -> str:
 def thread_of_intake_key(key: str) -> str:
     """The thread an `intake_key` names (the part after the channel's hash tag)."""
     return _u(key[key.rindex("}:") + 2 :])
+
+
+def cards_key(platform: str, workspace: str, channel: str, prefix: str) -> str:
+    """The platform's message ids of warning cards (`<thread>:<warning>` -> id), to update them
+    where the platform cannot look them up (Teams)."""
+    return f"{_checked(prefix)}:cards:{channel_tag(platform, workspace, channel)}"

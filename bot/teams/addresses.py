@@ -25,7 +25,7 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 
-from bot.state.keys import conversation_key, names_key
+from bot.state.keys import cards_key, conversation_key, names_key
 from bot.state.store import translated
 
 log = structlog.get_logger(__name__)
@@ -124,6 +124,23 @@ class Addresses:
                     name = value.decode() if isinstance(value, bytes) else str(value)
                     found[user] = self._names[(tenant_id, user)] = name
         return found
+
+    async def remember_card(
+        self, tenant_id: str, conversation_id: str, thread: str, warning: int, activity_id: str
+    ) -> None:
+        """Keep the activity id of a warning's card, so its decision can replace it later."""
+        key = cards_key(PLATFORM, tenant_id, conversation_id, self.prefix)
+        with translated("remember a Teams card"):
+            await self.client.hset(key, f"{thread}:{warning}", activity_id)
+
+    async def card(
+        self, tenant_id: str, conversation_id: str, thread: str, warning: int
+    ) -> str | None:
+        """The activity id of a warning's card, if it was posted from here."""
+        key = cards_key(PLATFORM, tenant_id, conversation_id, self.prefix)
+        with translated("read a Teams card"):
+            raw = await self.client.hget(key, f"{thread}:{warning}")
+        return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def _fields(data: Any) -> dict[str, str]:

@@ -22,8 +22,8 @@ be saved tells the person at once.
 A card button submits either a choice (`intake_choice`, a `Choose` event) or
 the words of a command (`intake_command`: only `approve N`, `reject N` and
 `export`), which become a `Text` event as if typed in the card's chain.
-When a click decided a warning, its card is replaced in place by the decided
-warning, as a clicked question card is by the answered one.
+A decision (clicked or typed) replaces the warning's card through the
+outbox (`TeamsOutbound` keeps each warning card's id for that).
 
 Mentions: the bot's own `<at>intake-bot</at>` is removed; anyone else's
 becomes `@Name` in the text with a `Person` in `Text.mentions`, the core's one
@@ -55,7 +55,6 @@ from bot.teams.cards import (
     EXPORT_COMMAND,
     REJECT_COMMAND,
     answered_card,
-    decided_card,
     to_activities,
 )
 from bot.teams.outbound import TeamsOutbound
@@ -63,7 +62,7 @@ from conversations import messages as msg
 from conversations.events import Choose, Event, Text
 from conversations.people import Person
 from conversations.questions import QUESTIONS
-from conversations.replies import Notice, Reply, Tone, WarningReply
+from conversations.replies import Notice, Reply, Tone
 
 log = structlog.get_logger(__name__)
 
@@ -231,28 +230,6 @@ class IntakeTeamsBot(ActivityHandler):  # type: ignore[misc]  # botbuilder ships
             who = Person(id=sender.id, name=sender.name)
             card = answered_card(choice[0], who, _label(*choice))
             await self.outbound.update(outcome.ref or located.ref, activity.reply_to_id, card)
-        number = _warning_number(command)
-        decided = [reply for reply in outcome.decided if reply.warning.number == number]
-        if outcome.applied and decided and activity.reply_to_id:
-            ref = outcome.ref or located.ref
-            names = await self._names(ref, decided[0], {sender.id: sender.name or ""})
-            card = decided_card(decided[0], ref, names.get)
-            await self.outbound.update(ref, activity.reply_to_id, card)
-
-    async def _names(
-        self, ref: IntakeRef, reply: WarningReply, known: dict[str, str]
-    ) -> dict[str, str]:
-        """The display names the decided card mentions: the clicker's from this activity, the
-        rest as Teams last sent them; none when Redis cannot say (the mention still pings)."""
-        wanted: set[str] = set()
-        decided_card(reply, ref, wanted.add)  # a first rendering finds whose names it needs
-        missing = wanted - {user for user, name in known.items() if name}
-        try:
-            found = await self.addresses.names(ref.workspace, missing) if missing else {}
-        except StoreError as exc:
-            log.info("teams.names_unread", error=str(exc))
-            found = {}
-        return {**{user: name for user, name in known.items() if name}, **found}
 
 
 def _submitted_choice(value: Any) -> tuple[str, str] | None:
@@ -272,12 +249,6 @@ def _submitted_command(value: Any) -> str | None:
     if not isinstance(raw, str) or _COMMAND.fullmatch(raw) is None:
         return None
     return raw
-
-
-def _warning_number(command: str | None) -> int | None:
-    """The warning an Approve or Reject click names; None for anything else."""
-    found = _COMMAND.fullmatch(command) if command else None
-    return int(found.group("number")) if found and found.group("number") else None
 
 
 def _label(question_id: str, chosen: str) -> str:

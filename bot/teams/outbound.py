@@ -57,9 +57,10 @@ from bot.errors import (
 from bot.health import Credentials
 from bot.metrics import Metrics
 from bot.ports import IntakeRef
+from bot.post_metadata import SCOPE_CHANGE_EVENT
 from bot.teams.addresses import Address, Addresses
-from bot.teams.cards import to_activities
-from conversations.replies import Reply
+from bot.teams.cards import decided_card, to_activities
+from conversations.replies import Reply, WarningReply
 
 log = structlog.get_logger(__name__)
 
@@ -129,9 +130,48 @@ class TeamsOutbound:
                 activities = await self._activities(where, replies, key=key)
                 await self._send(chat, "", activities)
                 return where
-        activities = await self._activities(where, replies, key=key, addressed_to=only_for)
-        await self._send(address, where.thread, activities)
+        run: list[Reply] = []
+        for reply in replies:
+            if isinstance(reply, WarningReply) and reply.in_place:
+                await self._send_run(address, where, run, key, only_for)
+                run = []
+                await self._replace_card(where, reply)
+            else:
+                run.append(reply)
+        await self._send_run(address, where, run, key, only_for)
         return where
+
+    async def _send_run(
+        self,
+        address: Address,
+        where: IntakeRef,
+        replies: Sequence[Reply],
+        key: str | None,
+        addressed_to: str | None,
+    ) -> None:
+        if replies:
+            activities = await self._activities(where, replies, key=key, addressed_to=addressed_to)
+            await self._send(address, where.thread, activities, where)
+
+    async def _replace_card(self, where: IntakeRef, reply: WarningReply) -> None:
+        """Replace the warning's earlier card with its decided version, if it was posted from here.
+
+        The connector cannot list messages, so the card's id was kept when it
+        was posted. A card with no id kept is left alone.
+        """
+        try:
+            card = await self.addresses.card(
+                where.workspace, where.channel, where.thread, reply.warning.number
+            )
+        except StoreError as exc:
+            raise DeliveryDeferredError(f"the card's id is unreadable: {exc}") from None
+        if card is None:
+            log.info("teams.card_not_found", warning=reply.warning.number)
+            return
+        wanted: set[str] = set()
+        decided_card(reply, where, wanted.add)
+        names = await self.addresses.names(where.workspace, wanted) if wanted else {}
+        await self.update(where, card, decided_card(reply, where, names.get))
 
     async def _activities(
         self,
@@ -148,12 +188,34 @@ class TeamsOutbound:
         names = await self.addresses.names(where.workspace, wanted) if wanted else {}
         return to_activities(replies, where, names.get, key=key, addressed_to=addressed_to)
 
-    async def _send(self, address: Address, thread: str, activities: list[dict[str, Any]]) -> None:
+    async def _send(
+        self,
+        address: Address,
+        thread: str,
+        activities: list[dict[str, Any]],
+        where: IntakeRef | None = None,
+    ) -> None:
+        """Send the activities in order; the id of each warning card sent is kept (see
+        `_replace_card`)."""
+        sent: list[tuple[int, str]] = []
+
         async def send(turn_context: TurnContext) -> None:
             for activity in activities:
-                await turn_context.send_activity(Activity().deserialize(activity))
+                response = await turn_context.send_activity(Activity().deserialize(activity))
+                number = _warning_number(activity)
+                if number is not None and response is not None and response.id:
+                    sent.append((number, str(response.id)))
 
         await self._call("send_activities", send, reference_for(address, thread))
+        if where is not None:
+            for number, activity_id in sent:
+                try:
+                    await self.addresses.remember_card(
+                        where.workspace, where.channel, where.thread, number, activity_id
+                    )
+                except StoreError as exc:
+                    # The card is posted; only a later in-place update will not find it.
+                    log.warning("teams.card_id_not_kept", error=str(exc))
 
     async def _personal_chat(self, address: Address, user: str) -> Address | None:
         """The address of the bot's one-to-one chat with `user`, created through the connector
@@ -264,6 +326,16 @@ class TeamsOutbound:
     def _count(self, method: str, result: str) -> None:
         if self.metrics is not None:
             self.metrics.api_calls.labels("teams", method, result).inc()
+
+
+def _warning_number(activity: dict[str, Any]) -> int | None:
+    """The number of the warning an activity's card shows, from its `channelData.intake`."""
+    intake = (activity.get("channelData") or {}).get("intake") or {}
+    payload = intake.get("event_payload") or {}
+    if intake.get("event_type") != SCOPE_CHANGE_EVENT:
+        return None
+    number = payload.get("warning")
+    return number if isinstance(number, int) else None
 
 
 def _retry_after(exc: ErrorResponseException) -> float | None:

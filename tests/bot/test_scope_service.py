@@ -119,7 +119,7 @@ async def test_a_refusal_is_queued_for_the_one_person_and_changes_nothing(
     await say(service, clock, "edit volume")
     await say(service, clock, "4 TB a day")
     outcome = await say(service, clock, "approve 1", user="bob")
-    assert outcome.decided == ()
+    assert not [r for r in outcome.replies if isinstance(r, WarningReply) and r.in_place]
     last = (await queued(store.client, store.prefix))[-1]
     assert last.only_for == "bob"
     [refusal] = last.replies
@@ -133,13 +133,13 @@ async def test_a_refusal_is_queued_for_the_one_person_and_changes_nothing(
 async def test_the_owners_decision_says_which_warning_to_update(
     service: IntakeService, store: StateStore
 ) -> None:
-    """Approve returns the decided warning as it now reads, and logs the decision."""
+    """Approve queues the decided warning's card to replace the open one, and logs the decision."""
     clock = Clock()
     await baseline(service, clock)
     await say(service, clock, "edit volume")
     await say(service, clock, "4 TB a day")
     outcome = await say(service, clock, "approve", user="maria")
-    [decided] = outcome.decided
+    [decided] = [r for r in outcome.replies if isinstance(r, WarningReply) and r.in_place]
     assert decided.warning.number == 1
     assert decided.warning.status is WarningStatus.APPROVED
     assert decided.warning.decided_by == "maria"

@@ -58,7 +58,6 @@ from conversations.replies import (
     WarningReply,
 )
 from conversations.risks import Risk, Severity
-from conversations.scope import decided_warnings
 from conversations.summary import Conflict, Summary
 from testkit.answers import HAPPY_ANSWERS
 from testkit.summaries import answer_line, sample_summary
@@ -779,7 +778,7 @@ def test_a_decided_warning_renders_for_an_update_with_who_and_when() -> None:
     """After the owner's approval the card has no buttons, names her, and says approved."""
     flow, warning = warned_flow()
     flow.send(f"approve {warning.warning.number}", user=MARIA.id)
-    (decided,) = decided_warnings(flow.before, flow.intake)
+    (decided,) = [r for r in flow.replies if isinstance(r, WarningReply) and r.in_place]
     activity = decided_card(decided, REF, {MARIA.id: "Maria"}.get)
     assert_valid(activity)
     assert "actions" not in card_of(activity)

@@ -221,6 +221,17 @@ async def test_the_owners_approve_updates_the_card_in_place(teams_bot: TeamsBot)
     assert payload(shown)["status"] == "approved"
 
 
+async def test_a_decision_typed_in_the_chain_updates_the_card_too(teams_bot: TeamsBot) -> None:
+    """Maria types `approve N`: the card posted earlier is replaced by its kept id; no new card."""
+    case = await warned(teams_bot)
+    posted = await reply(teams_bot, case.root, f"approve {case.number}", sender=MARIA)
+    assert scope_cards(posted) == []
+    (update,) = teams_bot.connector.calls("update_activity")
+    assert update.activity_id == case.card["id"]
+    assert payload(update.body)["status"] == "approved"
+    assert commands(update.body) == {}
+
+
 async def test_the_owners_reject_puts_the_baselines_answer_back(teams_bot: TeamsBot) -> None:
     """After an approval, a change back to REST is warned again; Reject restores batch's SLA."""
     case = await warned(teams_bot)
