@@ -10,15 +10,27 @@ from hypothesis import strategies as st
 
 from bot.state.keys import (
     IntakeRef,
+    answer_log_key,
+    cards_key,
     channel_index_key,
+    channel_member,
+    channel_of_member,
     channel_tag,
     cluster_slot,
     conversation_key,
     delivery_key,
+    digest_claim_key,
+    digest_schedule_key,
+    digest_slot_key,
+    history_log_key,
     intake_delivery_key,
     intake_key,
     names_key,
+    outbox_key,
     place_key,
+    reminder_claim_key,
+    reminder_slot_key,
+    thread_of_intake_key,
 )
 
 PREFIX = "intake"
@@ -111,6 +123,15 @@ def test_an_intakes_keys_share_one_cluster_slot(ref: IntakeRef, user: str, deliv
         channel_index_key(ref.platform, ref.workspace, ref.channel, PREFIX),
         intake_delivery_key(ref, delivery, PREFIX),
         conversation_key(ref.platform, ref.workspace, ref.channel, PREFIX),
+        answer_log_key(ref, PREFIX),
+        history_log_key(ref, PREFIX),
+        outbox_key(ref, PREFIX),
+        digest_schedule_key(ref.platform, ref.workspace, ref.channel, PREFIX),
+        digest_slot_key(ref, delivery, PREFIX),
+        digest_claim_key(ref, delivery, PREFIX),
+        reminder_slot_key(ref, delivery, PREFIX),
+        reminder_claim_key(ref, delivery, PREFIX),
+        cards_key(ref.platform, ref.workspace, ref.channel, PREFIX),
     ]
     tag = channel_tag(ref.platform, ref.workspace, ref.channel)
     assert {_hash_tag(k) for k in keys} == {tag[1:-1]}
@@ -165,3 +186,19 @@ def test_kinds_never_share_a_key() -> None:
         names_key("slack", "T", PREFIX),
     }
     assert len(keys) == 7
+
+
+@given(refs)
+def test_a_channel_member_and_an_intake_key_read_back(ref: IntakeRef) -> None:
+    """The scheduler finds channels and threads again from the keys it scans and the set it reads."""
+    member = channel_member(ref.platform, ref.workspace, ref.channel)
+    assert channel_of_member(member) == (ref.platform, ref.workspace, ref.channel)
+    assert thread_of_intake_key(intake_key(ref, PREFIX)) == ref.thread
+
+
+@given(refs, component, component)
+def test_scheduled_post_slots_differ_by_period_and_day(ref: IntakeRef, a: str, b: str) -> None:
+    """Two periods (or days) of one channel never share a once-only slot."""
+    if a != b:
+        assert digest_slot_key(ref, a, PREFIX) != digest_slot_key(ref, b, PREFIX)
+        assert reminder_slot_key(ref, a, PREFIX) != reminder_slot_key(ref, b, PREFIX)
