@@ -92,7 +92,15 @@ from conversations.dialogue import START_WORD, opening, read_start, step
 from conversations.digest import DigestSchedule, ScheduleProblem, read_schedule
 from conversations.events import Event, Start, Text
 from conversations.history import history_page, page_slice
-from conversations.intake import AnswerRecord, DialogueState, Intake, Place, new_answer, new_history
+from conversations.intake import (
+    AnswerRecord,
+    DialogueState,
+    Intake,
+    Place,
+    new_answer,
+    new_answers,
+    new_history,
+)
 from conversations.messages import ROOT_MESSAGE
 from conversations.people import Person
 from conversations.record import record_filename, requirements_record
@@ -482,7 +490,8 @@ class IntakeService:
         )
         if not writes and not replies and not platform:
             return applied  # nothing to save, post or repeat
-        logs = [Append(answer_log_key(ref, self.prefix), answer)] if answer else []
+        answers = answer_log_key(ref, self.prefix)
+        logs = [Append(answers, added) for added in new_answers(before.intake, after.intake)]
         history = history_log_key(ref, self.prefix)
         logs += [Append(history, entry) for entry in new_history(before.intake, after.intake)]
         outbox = outbox_key(ref, self.prefix)

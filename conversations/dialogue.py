@@ -555,10 +555,11 @@ def _no_argument(argument: str) -> bool:
 
 
 def _number_or_nothing(argument: str) -> bool:
-    return not argument or (argument.isdigit() and len(argument) <= _MAX_NUMBER_DIGITS)
+    """Nothing, or a number in ASCII digits (`isdigit` also takes "²", which `int` refuses)."""
+    return not argument or _SMALL_NUMBER.fullmatch(argument) is not None
 
 
-_MAX_NUMBER_DIGITS = 6
+_SMALL_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 _ONE_PERSON = re.compile(r"[^,;&]+", re.IGNORECASE)

@@ -171,7 +171,11 @@ def channel_digest(
                 )
         if intake.status is not IntakeStatus.OPEN:
             continue
-        quiet += intake.quiet_changes
+        quiet += sum(
+            count
+            for day, count in intake.quiet_by_day.items()
+            if start.date().isoformat() <= day <= end.date().isoformat()
+        )
         open_questions = unresolved(intake)
         if open_questions:
             owing.append(

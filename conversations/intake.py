@@ -78,7 +78,9 @@ class Intake(Frozen):
     warned: tuple[str, ...] = ()
     """The once-only warnings already given, as `<kind>:<question id>`."""
     quiet_changes: int = 0
-    """Changes after the baseline that moved nothing worth a warning (for the digest)."""
+    """Changes after the baseline that moved nothing worth a warning, in all."""
+    quiet_by_day: dict[str, int] = Field(default_factory=dict)
+    """The same per UTC day (ISO date), for the last two weeks: what a digest's period counts."""
     history_count: int = 0
     """History entries ever written; the log beside the record holds them all."""
     journal: tuple[HistoryEntry, ...] = ()
@@ -87,9 +89,20 @@ class Intake(Frozen):
     @model_validator(mode="before")
     @classmethod
     def _count_stored_answers(cls, data: object) -> object:
-        """Records written before the count held every answer: their length is the count."""
-        if isinstance(data, dict) and "answer_count" not in data:
-            return {**data, "answer_count": len(data.get("answers") or ())}
+        """Records written before the count held every answer: their length is the count.
+
+        Records written before `completed_at` finished when their first baseline
+        was made; an approval moves the baseline, so its time is kept now.
+        """
+        if not isinstance(data, dict):
+            return data
+        if "answer_count" not in data:
+            data = {**data, "answer_count": len(data.get("answers") or ())}
+        baseline = data.get("baseline")
+        if "completed_at" not in data and isinstance(baseline, dict):
+            made = baseline.get("at") or baseline.get("produced_at")  # compact, or a Summary
+            if made is not None:
+                data = {**data, "completed_at": made}
         return data
 
     @field_validator("baseline", mode="before")
@@ -155,14 +168,24 @@ def with_answer(intake: Intake, record: AnswerRecord) -> Intake:
     )
 
 
-def new_answer(before: Intake | None, after: Intake | None) -> AnswerRecord | None:
-    """The answer a step recorded, if it recorded one (for the log and for front ends)."""
+def new_answers(before: Intake | None, after: Intake | None) -> tuple[AnswerRecord, ...]:
+    """The answers a step recorded, oldest first (for the answer log).
+
+    Usually one; a rejection that puts back several questions' answers records
+    one each. Each is appended to the record's end, so they are its last ones.
+    """
     counted = before.answer_count if before is not None and after is not None else 0
     if after is None or not after.answers or after.answer_count <= counted:
-        return None
+        return ()
     if before is not None and before.started_at != after.started_at:
-        return None  # a new intake in the thread: it holds no answers yet
-    return after.answers[-1]
+        return ()  # a new intake in the thread: it holds no answers yet
+    return after.answers[-min(after.answer_count - counted, len(after.answers)) :]
+
+
+def new_answer(before: Intake | None, after: Intake | None) -> AnswerRecord | None:
+    """The last answer a step recorded, if it recorded one (for front ends)."""
+    added = new_answers(before, after)
+    return added[-1] if added else None
 
 
 def new_history(before: Intake | None, after: Intake | None) -> tuple[HistoryEntry, ...]:

@@ -467,6 +467,10 @@ SCOPE_OWNER_NOTE = "{owner}: for your attention; nothing waits for a decision."
 SCOPE_NO_OWNER = (
     "{starter}: nobody can approve or reject this until a project owner is named (`owner @name`)."
 )
+SCOPE_SET_ASIDE = (
+    "Set aside undecided on {when}: more than {limit} scope changes were waiting. "
+    "The change stands; the history has it."
+)
 SCOPE_DECIDED_APPROVED = "Approved by {user} on {when}."
 SCOPE_DECIDED_REJECTED = "Rejected by {user} on {when}: the baseline's answer is back."
 SCOPE_APPROVED = "{user} approved scope change {number}: today's answers are the new baseline."

@@ -144,6 +144,6 @@ def question_number(question_id: str) -> int:
 def find_question(ref: str) -> Question | None:
     """A question by id ("sla") or by 1-based number ("7"), as typed after `edit`."""
     ref = ref.strip().lower()
-    if ref.isdigit() and 1 <= int(ref) <= len(CATALOG):
+    if ref.isascii() and ref.isdigit() and 1 <= int(ref) <= len(CATALOG):
         return CATALOG[int(ref) - 1]
     return QUESTIONS.get(ref)

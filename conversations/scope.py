@@ -23,6 +23,7 @@ of strategy raises exactly one warning wherever it was typed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ from conversations.intake import (
     Intake,
     IntakeStatus,
     conflicting,
+    finished_at,
     summarise,
     typed_answers,
     used_answer,
@@ -57,13 +59,17 @@ from conversations.readings import reading
 from conversations.replies import Joined, Notice, Param, Reply, SummaryReply, Tone, WarningReply
 from conversations.risks import Severity
 from conversations.strategies import StrategyId
-from conversations.summary import baseline_of
+from conversations.summary import Baseline, Summary, baseline_of
 from conversations.values import Value
 
+_NUMBER = re.compile(r"[0-9]{1,6}")
+"""A warning's number as typed: ASCII digits only (`int()` refuses "²", which isdigit() takes)."""
 CONFLICT_GRACE = timedelta(days=3)
 """How long stakeholders may disagree on a question before the owner is told."""
 REPEATED_CHANGES = 2
 """A question whose used answer changed more than this often since the baseline is flagged."""
+QUIET_DAYS_KEPT = timedelta(days=14)
+"""Quiet changes are counted per day for this long: a weekly digest's period, and some."""
 MAX_OPEN_WARNINGS = 10
 """Scope changes left waiting at once; past this the oldest is set aside (written to the
 history), so an owner who never decides cannot make every turn carry a growing record."""
@@ -104,7 +110,14 @@ def guarded(
             "open_warnings": waiting[len(set_aside) :],
         }
     )
-    return intake, [warning_reply(warning, intake) for warning in found.raised]
+    # A card set aside must stop offering its buttons: it is replaced like a decided one.
+    retired = [
+        warning_reply(
+            w.model_copy(update={"status": WarningStatus.SUPERSEDED, "decided_at": at}), intake
+        ).model_copy(update={"in_place": True})
+        for w in set_aside
+    ]
+    return intake, [*retired, *(warning_reply(warning, intake) for warning in found.raised)]
 
 
 @dataclass(slots=True)
@@ -224,9 +237,20 @@ def _on_changes(
             if due and mark not in warned:
                 warned.append(mark)
                 found.notice(kind, question_id, strategy)
-    quiet = intake.quiet_changes + (0 if warning_number else len(changes))
+    quiet = 0 if warning_number else len(changes)
+    by_day = dict(intake.quiet_by_day)
+    if quiet:
+        day = found.at.date()
+        by_day[day.isoformat()] = by_day.get(day.isoformat(), 0) + quiet
+        oldest = (day - QUIET_DAYS_KEPT).isoformat()
+        by_day = {kept: count for kept, count in by_day.items() if kept > oldest}
     return intake.model_copy(
-        update={"change_counts": counts, "warned": tuple(warned), "quiet_changes": quiet}
+        update={
+            "change_counts": counts,
+            "warned": tuple(warned),
+            "quiet_changes": intake.quiet_changes + quiet,
+            "quiet_by_day": by_day,
+        }
     )
 
 
@@ -346,9 +370,11 @@ def decide(
     """Approve or reject one open scope-change warning, if `user` is the owner.
 
     Anyone else is refused privately and the warning stays open. Approve makes
-    today's answers the new baseline; reject puts the baseline's answer back
-    as the owner's own answer (so it is used from now on, and the answer log
-    shows who put it back). Both post the summary as it now stands.
+    today's answers the new baseline, except those that other open warnings
+    are still waiting on (so rejecting one of those later still puts back what
+    was agreed); reject puts the baseline's answer back as the owner's own
+    answer (so it is used from now on, and the answer log shows who put it
+    back). Both post the summary as it now stands.
     """
     warning = _warning_for(intake, reference)
     if isinstance(warning, Notice):
@@ -360,15 +386,23 @@ def decide(
     changed = intake if approve else _restored(intake, warning, user, at)
     restored = () if approve else tuple(changed_answers(intake, changed))
     entry = Decided(by=user, at=at, warning=warning.number, status=status, restored=restored)
+    still_open = tuple(w for w in intake.open_warnings if w.number != warning.number)
     update: dict[str, object] = {
-        "open_warnings": tuple(w for w in intake.open_warnings if w.number != warning.number),
+        "open_warnings": still_open,
         "journal": (entry,),
         "history_count": changed.history_count + 1,
+        "completed_at": finished_at(intake),
+        # A question the decision changed may no longer be disputed at all.
+        "conflicts_since": {
+            question_id: since
+            for question_id, since in changed.conflicts_since.items()
+            if question_id not in warning.question_ids or conflicting(changed, question_id)
+        },
     }
     summary = summarise(changed, at)
     if approve:
         if summary is not None:
-            update["baseline"] = baseline_of(summary)
+            update["baseline"] = _approved_baseline(changed, summary, still_open)
         update["settled"] = tuple(dict.fromkeys((*intake.settled, *warning.question_ids)))
     result = changed.model_copy(update=update)
     template = msg.SCOPE_APPROVED if approve else msg.SCOPE_REJECTED
@@ -382,15 +416,50 @@ def decide(
     return result, replies
 
 
+def _approved_baseline(
+    intake: Intake, summary: Summary, still_open: tuple[ScopeWarning, ...]
+) -> Baseline:
+    """Today's answers as the baseline, but for questions other open warnings wait on."""
+    baseline = baseline_of(summary)
+    if intake.baseline is None:
+        return baseline
+    waiting = {question_id for w in still_open for question_id in w.question_ids}
+    if not waiting:
+        return baseline
+    answers = dict(baseline.answers)
+    for question_id in waiting:
+        if question_id in intake.baseline.answers:
+            answers[question_id] = intake.baseline.answers[question_id]
+        else:
+            answers.pop(question_id, None)
+    values = {}
+    for question_id, text in answers.items():
+        value = parse_answer(question_id, text)
+        if isinstance(value, Value):
+            values[question_id] = value
+    typed = Answers.model_validate(values)
+    if typed.missing_for_decision():
+        return baseline.model_copy(update={"answers": answers})
+    agreed = assess(typed, owner=intake.owner)
+    return Baseline(
+        at=baseline.at,
+        answers=answers,
+        strategy=agreed.strategy,
+        compute=agreed.compute.workload if agreed.compute else None,
+        risks=tuple(risk.id for risk in agreed.risks),
+    )
+
+
 def _warning_for(intake: Intake, reference: str) -> ScopeWarning | Notice:
     """The open warning `approve 2` names, the only one a bare `approve` can mean, or why not."""
     waiting = intake.open_warnings
     if reference:
-        found = next((w for w in waiting if str(w.number) == reference.strip()), None)
+        number = int(reference) if _NUMBER.fullmatch(reference) else None
+        found = next((w for w in waiting if w.number == number), None)
         if found is not None:
             return found
-        if reference.strip().isdigit() and 0 < int(reference) <= intake.warning_count:
-            return _notice(msg.SCOPE_ALREADY_DECIDED, number=int(reference))
+        if number is not None and 0 < number <= intake.warning_count:
+            return _notice(msg.SCOPE_ALREADY_DECIDED, number=number)
         return _notice(msg.SCOPE_NO_SUCH_WARNING, Tone.PROBLEM, ref=reference)
     if not waiting:
         return _notice(msg.SCOPE_NOTHING_WAITING)
@@ -505,6 +574,12 @@ def _change_line(change: AnswerChange) -> Notice:
 
 def _who_decides(warning: ScopeWarning, intake: Intake) -> Notice:
     """The last line: who decided and when, or who may, mentioning them."""
+    if warning.status is WarningStatus.SUPERSEDED:
+        return _notice(
+            msg.SCOPE_SET_ASIDE,
+            when=when(warning.decided_at or warning.at),
+            limit=MAX_OPEN_WARNINGS,
+        )
     if warning.status in (WarningStatus.APPROVED, WarningStatus.REJECTED):
         template = (
             msg.SCOPE_DECIDED_APPROVED

@@ -94,7 +94,7 @@ class TurnNotSavedError(IntakeBotError):
 def _last_try(request: AsyncBoltRequest) -> bool:
     """Whether Slack will deliver this event again if it is not acknowledged."""
     retry = (request.headers.get("x-slack-retry-num") or ["0"])[0]
-    return not retry.isdigit() or int(retry) >= LAST_RETRY
+    return not (retry.isascii() and retry.isdigit()) or int(retry) >= LAST_RETRY
 
 
 def _acknowledge(outcome: Outcome, inbound: Inbound) -> None:
@@ -235,7 +235,7 @@ class SlackAdapter:
         """
         command = blocks.DECIDE_COMMANDS.get(str(action.get("action_id")))
         number = str(action.get("value") or "").strip()
-        if command is None or not number.isdigit():
+        if command is None or not (number.isascii() and number.isdigit()):
             await ack()
             return
         await self._clicked(ack, body, action, client, f"{command} {number}")

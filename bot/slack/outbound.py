@@ -193,13 +193,11 @@ class SlackOutbound:
     async def _update_warning(self, where: IntakeRef, update: SlackUpdate) -> None:
         """Replace a warning's card in the thread with its decided version, if it is there.
 
-        The card is found by its metadata (the warning's number), so a decision
-        typed in the thread shows on the card as a click does; replacing it
-        twice (a click updates it at once too) shows the same thing. A card that
-        is not found (deleted, or beyond the pages read) is left alone.
+        The card is found by its metadata (the warning's number) in the thread,
+        or in the conversation for an intake held in a direct message, so a
+        decision typed there shows on the card as a click does. A card that is
+        not found (deleted, or beyond the pages read) is left alone.
         """
-        if not where.thread:
-            return
         ts = await self._warning_card(where, update.warning)
         if ts is not None:
             await self._call(
@@ -210,16 +208,20 @@ class SlackOutbound:
             )
 
     async def _warning_card(self, where: IntakeRef, number: int) -> str | None:
-        """The ts of warning `number`'s card in the thread, from the posts' metadata."""
+        """The ts of warning `number`'s card, from the posts' metadata (newest first in a
+        direct message, where `conversations.history` lists the conversation)."""
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
-            page = await self._call(
-                self.client.conversations_replies,
-                channel=where.channel,
-                ts=where.thread,
-                include_all_metadata=True,
-                limit=HISTORY_PAGE,
-                cursor=cursor,
+            listing = {
+                "channel": where.channel,
+                "include_all_metadata": True,
+                "limit": HISTORY_PAGE,
+                "cursor": cursor,
+            }
+            page = await (
+                self._call(self.client.conversations_replies, ts=where.thread, **listing)
+                if where.thread
+                else self._call(self.client.conversations_history, **listing)
             )
             for message in page.get("messages") or []:
                 metadata = message.get("metadata") or {}

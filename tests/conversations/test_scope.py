@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from conversations import messages as msg
 from conversations.changes import Changed, Decided, Warned, WarningKind, WarningStatus
+from conversations.intake import new_answers
 from conversations.people import Person
 from conversations.replies import WarningReply
 from conversations.scope import MAX_OPEN_WARNINGS
@@ -117,7 +120,10 @@ def test_nothing_is_recorded_before_the_first_summary() -> None:
 def test_the_owner_approves_and_the_answers_become_the_baseline() -> None:
     """Approve: the warning closes, the baseline moves to today's answers, a summary follows."""
     flow = to_stream(baseline_flow())
-    number = flow.record.open_warnings[-1].number
+    *earlier, last = flow.record.open_warnings
+    for warning in earlier:
+        flow.send(f"approve {warning.number}", user="maria")
+    number = last.number
     flow.send(f"approve {number}", user="maria")
     approved = flow.find_notice(msg.SCOPE_APPROVED)
     assert approved.params["user"] == Person(id="maria")
@@ -311,3 +317,61 @@ def test_undecided_warnings_are_capped_and_the_oldest_set_aside_in_the_history()
     ]
     assert [entry.warning for entry in set_aside] == [waiting[0] - 1]
     flow.send(f"approve {waiting[0] - 1}", user="maria").expect(notice=msg.SCOPE_ALREADY_DECIDED)
+
+
+def test_approving_one_warning_leaves_what_another_waits_on_in_the_baseline() -> None:
+    """Approve 2, then reject 1: warning 1's question goes back to the agreed answer."""
+    flow = baseline_flow()
+    flow.send("edit volume").send("50 TB a day")
+    flow.send("edit churn").send("constantly")
+    flow.send("edit customer").send("internal_high_throughput")
+    assert [w.question_ids for w in flow.record.open_warnings] == [("volume",), ("customer",)]
+    flow.send("approve 2", user="maria").expect(notice=msg.SCOPE_APPROVED)
+    assert flow.record.baseline is not None
+    assert flow.record.baseline.answers["volume"] == "40 GB a day"
+    assert flow.record.baseline.answers["customer"] == "internal_high_throughput"
+    flow.send("reject 1", user="maria").expect(notice=msg.SCOPE_REJECTED)
+    volume = [r for r in flow.record.answers if r.question_id == "volume" and r.by == "maria"]
+    assert [r.text for r in volume] == ["40 GB a day"]
+
+
+@pytest.mark.parametrize("typed", ["approve ²", "reject ³", "history ²", "edit ²"])
+def test_unicode_digits_are_not_numbers(typed: str) -> None:
+    """'²' passes str.isdigit() but not int(): it is read as words, never crashes the turn."""
+    flow = baseline_flow()
+    flow.send(typed)
+    assert flow.replies
+
+
+def test_a_rejection_that_puts_back_two_answers_records_both() -> None:
+    """A new owner whose answers now count, rejected: both questions come back, both recorded."""
+    flow = Flow("Fraud scoring", starter="alice")
+    flow.send("4 TB a day", user="maria")
+    flow.send("edit sla", user="maria").send("under 50 ms", user="maria")
+    flow.answer(BATCH_ANSWERS, user="alice").send("summary")
+    assert flow.record.baseline is not None
+    flow.send("owner @Maria", mentions=(MARIA,))
+    [warning] = flow.record.open_warnings
+    assert set(warning.question_ids) == {"volume", "sla"}
+    before = flow.record
+    flow.send("reject", user="maria").expect(notice=msg.SCOPE_REJECTED)
+    added = new_answers(before, flow.record)
+    assert sorted((r.question_id, r.text) for r in added) == [
+        ("sla", "by the next morning"),
+        ("volume", "40 GB a day"),
+    ]
+
+
+def test_a_conflict_removed_by_a_rejection_is_no_longer_counted() -> None:
+    """Both answers to an unanswered question go with the rejection, and so does the conflict."""
+    flow = Flow("Fraud scoring", starter="alice")
+    answers = {k: v for k, v in BATCH_ANSWERS.items() if k != "model"}
+    flow.answer(answers)
+    flow.send("edit model").send("skip")
+    flow.send("owner @Maria", mentions=(MARIA,))
+    flow.send("edit model", user="bob").send("xgboost", user="bob")
+    flow.send("edit model", user="carol").send("TensorFlow CNN, $50,000 to train", user="carol")
+    assert "model" in flow.record.conflicts_since
+    for warning in flow.record.open_warnings:
+        flow.send(f"reject {warning.number}", user="maria")
+    assert flow.record.conflicts_since == {}

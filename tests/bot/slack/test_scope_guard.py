@@ -22,7 +22,13 @@ from conversations import messages as msg
 from conversations.changes import WarningStatus
 from conversations.intake import Intake, used_answer
 from conversations.replies import Notice, RecordReply
-from testkit.slack_signing import CHANNEL_ID, TEAM_ID, USER_ID
+from testkit.slack_signing import (
+    CHANNEL_ID,
+    TEAM_ID,
+    USER_ID,
+    event_callback_body,
+    message_event,
+)
 from testkit.slack_standin import UPLOAD_METHOD, RecordedCall, SlackWebApiStandIn
 from tests.bot.slack.conftest import (
     BOB_ID,
@@ -189,6 +195,28 @@ async def test_a_decision_typed_in_the_thread_updates_the_card_too(slack_bot: Sl
     assert _buttons(update.body) == []
     assert _payload(update.body)["status"] == "rejected"
     assert len(posts_of(slack_bot.api, SCOPE_CHANGE)) == cards  # no second card
+
+
+async def test_in_a_direct_message_a_typed_decision_updates_the_card(slack_bot: SlackBot) -> None:
+    """A private intake in a DM: the card is a message of the DM, found and updated there."""
+    dm = "D0ALICE001"
+
+    async def say(text: str) -> None:
+        event = message_event(text, channel_id=dm, channel_type="im")
+        await slack_bot.send(event_callback_body(event))
+
+    await say(f"start {PROJECT}")
+    for text in ANSWERS.values():
+        await say(text)
+    await say(f"owner <@{USER_ID}>")
+    await say("edit 1")
+    await say("4 TB a day")
+    [card] = posts_of(slack_bot.api, SCOPE_CHANGE)
+    assert "thread_ts" not in card.body
+    await say("approve 1")
+    [update] = slack_bot.api.calls("chat.update")
+    assert (update.body["channel"], update.body["ts"]) == (dm, card.response["ts"])
+    assert _payload(update.body)["status"] == "approved"
 
 
 async def test_the_owners_reject_puts_the_baseline_answer_back(slack_bot: SlackBot) -> None:
