@@ -100,8 +100,13 @@ async def set_schedules(client: Redis, prefix: str, channels: int) -> datetime:
     """Every channel's digest at the current minute (already passed): due on the next tick."""
     now = datetime.now(UTC)
     store = ScheduleStore(client, prefix)
+    # Set a little before the minute it names (a setting only takes effect from its next time).
     schedule = DigestSchedule(
-        cadence=Cadence.DAILY, hour=now.hour, minute=now.minute, set_by="U0BENCH", set_at=now
+        cadence=Cadence.DAILY,
+        hour=now.hour,
+        minute=now.minute,
+        set_by="U0BENCH",
+        set_at=now.replace(second=0, microsecond=0) - timedelta(minutes=1),
     )
     for number in range(channels):
         await store.set_schedule(IntakeRef("slack", TEAM_ID, channel_id(number), ""), schedule)

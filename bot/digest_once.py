@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TextIO
 
 import aiohttp
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from bot.errors import ConfigurationError, StoreError
@@ -40,11 +41,14 @@ async def _outbound_for(
     """The platform's outbound port, as its server builds it."""
     if platform == "slack":
         from bot.slack.outbound import SlackOutbound
-        from bot.slack.server import make_client
+        from bot.slack.server import make_client, verify_token, workspace_url
 
-        # Posting needs the bot token only (make_client names it if it is missing).
+        # Posting needs the bot token only (make_client names it if it is missing); the
+        # token check also gives the workspace's address, for the digests' permalinks.
         async with aiohttp.ClientSession() as session:
-            yield SlackOutbound(make_client(settings, session))
+            client = make_client(settings, session)
+            identity = await verify_token(client)
+            yield SlackOutbound(client, workspace_url=workspace_url(identity))
         return
     from bot.health import Credentials
     from bot.teams.addresses import Addresses
@@ -82,7 +86,11 @@ async def _pass(runtime: Runtime, now: datetime, out: TextIO) -> int:
 
 def run_digest_once(platform: str, at: str | None) -> int:
     """Entry point of `intake-bot digest --once`."""
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        sys.stderr.write(f"digest: the settings do not read:\n{exc}\n")
+        return EXIT_BAD_INPUT
     configure_logging(settings.log_level, settings.log_format)
     try:
         now = datetime.fromisoformat(at) if at else utc_now()

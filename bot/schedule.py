@@ -97,29 +97,36 @@ class ScheduledPosts:
         queued: list[IntakeRef] = []
         empty = 0
         for channel in await self.store.channels_with_digests(self.platform):
-            schedule = await self.store.schedule(channel)
-            period = latest_period(schedule, now) if schedule is not None else None
-            if schedule is None or period is None or now - period[1] > DUE_WINDOW:
-                continue
-            start, end = period
-            slot = digest_slot_key(channel, end.isoformat(), self.store.prefix)
-            claim = digest_claim_key(channel, end.isoformat(), self.store.prefix)
-
-            async def entry(
-                c: IntakeRef = channel,
-                s: datetime = start,
-                e: datetime = end,
-                z: str = schedule.timezone,
-            ) -> OutboxEntry | None:
-                return await self._digest_entry(c, s, e, z)
-
-            outcome = await self._once(slot, claim, channel, entry)
+            try:
+                outcome = await self._digest(channel, now)
+            except StoreError:
+                raise  # Redis away: the whole pass waits for the next tick
+            except Exception as error:  # one channel's bad data must not stop the others
+                log.error("schedule.channel_failed", channel=channel.channel, exc_info=error)
+                outcome = False
             if outcome is True:
                 queued.append(channel)
             elif outcome is None:
                 empty += 1
             await asyncio.sleep(0)  # let the loop answer requests between channels
         return queued, empty
+
+    async def _digest(self, channel: IntakeRef, now: datetime) -> bool | None:
+        """One channel's digest, if due: True queued, None nothing to report, False not due."""
+        schedule, since = await self.store.schedule_and_last_end(channel)
+        period = latest_period(schedule, now, since=since) if schedule is not None else None
+        if schedule is None or period is None or now - period[1] > DUE_WINDOW:
+            return False
+        start, end = period
+        # The period's end as a UTC instant: the same slot whatever zone spelled it.
+        moment = str(int(end.timestamp()))
+        slot = digest_slot_key(channel, moment, self.store.prefix)
+        claim = digest_claim_key(channel, moment, self.store.prefix)
+
+        async def entry() -> OutboxEntry | None:
+            return await self._digest_entry(channel, start, end, schedule.timezone)
+
+        return await self._once(slot, claim, channel, entry, ended=end)
 
     async def _digest_entry(
         self, channel: IntakeRef, start: datetime, end: datetime, timezone: str
@@ -131,25 +138,36 @@ class ScheduledPosts:
     async def _reminders(self, now: datetime) -> list[IntakeRef]:
         reminded: list[IntakeRef] = []
         async for channel in self.store.channels_with_intakes(self.platform):
-            schedule = await self.store.schedule(channel)
-            zone = schedule.timezone if schedule is not None else "UTC"
-            day = now.astimezone(ZoneInfo(zone)).date().isoformat()
-            for thread, intake in await self.store.channel_intakes(channel):
-                reminder = reminder_due(intake, now, timezone=zone, remind_after=self.remind_after)
-                if reminder is None:
-                    continue
-                ref = channel.in_thread(thread)
-                slot = reminder_slot_key(ref, day, self.store.prefix)
-                claim = reminder_claim_key(ref, day, self.store.prefix)
-
-                async def remind(
-                    r: IntakeRef = ref, reply: ReminderReply = reminder
-                ) -> OutboxEntry | None:
-                    return OutboxEntry.to(r, (reply,))
-
-                if await self._once(slot, claim, ref, remind) is True:
-                    reminded.append(ref)
+            try:
+                reminded.extend(await self._channel_reminders(channel, now))
+            except StoreError:
+                raise
+            except Exception as error:  # one channel's bad data must not stop the others
+                log.error("schedule.channel_failed", channel=channel.channel, exc_info=error)
             await asyncio.sleep(0)
+        return reminded
+
+    async def _channel_reminders(self, channel: IntakeRef, now: datetime) -> list[IntakeRef]:
+        """The reminders due in one channel, each queued once for its day."""
+        reminded: list[IntakeRef] = []
+        schedule = await self.store.schedule(channel)
+        zone = schedule.timezone if schedule is not None else "UTC"
+        day = now.astimezone(ZoneInfo(zone)).date().isoformat()
+        for thread, intake in await self.store.channel_intakes(channel):
+            reminder = reminder_due(intake, now, timezone=zone, remind_after=self.remind_after)
+            if reminder is None:
+                continue
+            ref = channel.in_thread(thread)
+            slot = reminder_slot_key(ref, day, self.store.prefix)
+            claim = reminder_claim_key(ref, day, self.store.prefix)
+
+            async def remind(
+                r: IntakeRef = ref, reply: ReminderReply = reminder
+            ) -> OutboxEntry | None:
+                return OutboxEntry.to(r, (reply,))
+
+            if await self._once(slot, claim, ref, remind) is True:
+                reminded.append(ref)
         return reminded
 
     async def _once(
@@ -158,6 +176,8 @@ class ScheduledPosts:
         claim: str,
         ref: IntakeRef,
         make: Callable[[], Awaitable[OutboxEntry | None]],
+        *,
+        ended: datetime | None = None,
     ) -> bool | None:
         """Claim, build and queue one post with its slot: True queued, None nothing to post,
         False someone else has it (or had it)."""
@@ -168,7 +188,8 @@ class ScheduledPosts:
         try:
             entry = await make()
             outbox = outbox_key(ref, self.store.prefix) if entry is not None else None
-            if not await self.store.queue_once(slot, outbox, entry):
+            last = (ref, ended) if ended is not None else None
+            if not await self.store.queue_once(slot, outbox, entry, last_end=last):
                 return False
         finally:
             await self.store.release(claim, self.holder)
@@ -216,10 +237,11 @@ class Scheduler:
         A pass cut short leaves at most one claim behind, which expires; nothing
         it queued is lost, since queuing and marking are one script.
         """
-        self._scheduler.shutdown(wait=False)
+        self._scheduler.pause()  # no new pass; shutdown() would cancel the one running
         running = self._running
         if running is not None and not running.done():
             done, _ = await asyncio.wait([running], timeout=grace_seconds)
             if not done:
                 running.cancel()
                 await asyncio.wait([running])
+        self._scheduler.shutdown(wait=False)

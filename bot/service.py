@@ -87,6 +87,7 @@ from conversations.channel import (
     channel_command,
     channel_list,
     digest_problem,
+    is_exact_command,
 )
 from conversations.dialogue import START_WORD, opening, read_start, step
 from conversations.digest import DigestSchedule, ScheduleProblem, read_schedule
@@ -227,7 +228,10 @@ class IntakeService:
         ref, event = inbound.ref, inbound.event
         if inbound.where in (Where.CHANNEL, Where.DIRECT) and isinstance(event, Start | Text):
             command = channel_command(event.project if isinstance(event, Start) else event.text)
-            if command is not None:
+            # Where a conversation holds an intake of its own (a direct message, the terminal),
+            # words that only look like a command ("Digest team and finance") are an answer.
+            strict = inbound.where is Where.DIRECT and not ref.thread
+            if command is not None and not (strict and not is_exact_command(command)):
                 return await self._channel_command(inbound, command, outbound)
         if inbound.where is Where.CHANNEL and isinstance(event, Start | Text):
             wanted = opening(event, outbound.start_command)

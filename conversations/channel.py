@@ -9,14 +9,18 @@ the intakes are in Redis, which the service reads.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from conversations import messages as msg
+from conversations.digest import ScheduleProblem, read_schedule
 from conversations.frozen import Frozen
 from conversations.intake import Intake, IntakeStatus, summarise, used_answer
 from conversations.questions import CATALOG
 from conversations.replies import Notice, Reply, Tone
 from conversations.scope import open_numbers
 
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+"""Reading the words needs a time to stamp them with; only whether they read matters here."""
 LIST_LIMIT = 25
 """Intakes a list shows, newest first; one message stays readable (and under Slack's limits)."""
 
@@ -43,6 +47,15 @@ def channel_command(text: str) -> ChannelCommand | None:
     if word == "list" and not rest.strip():
         return ListCommand()
     return None
+
+
+def is_exact_command(command: ChannelCommand) -> bool:
+    """Whether the words are exactly a command (`list`, or `digest` with schedule words that
+    read), so that in a conversation holding an intake they cannot be an answer."""
+    if isinstance(command, ListCommand):
+        return True
+    read = read_schedule(command.words, user="", at=_ANY_TIME)
+    return not isinstance(read, ScheduleProblem)
 
 
 def channel_list(intakes: Sequence[Intake], command: str) -> list[Reply]:

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from conversations import messages as msg
 from conversations.frozen import Frozen
@@ -34,6 +34,7 @@ from conversations.intake import (
     last_activity,
     summarise,
     unresolved,
+    used_answer,
 )
 from conversations.people import Person
 from conversations.questions import QUESTIONS
@@ -98,22 +99,24 @@ def read_schedule(words: str, *, user: str, at: datetime) -> ScheduleWords:
     parts = words.split()
     if not parts:
         return "show"
-    cadence, *rest = (part if "/" in part else part.lower() for part in parts)
+    cadence, *rest = parts
+    cadence = cadence.lower()
     if cadence == "off" and not rest:
         return "off"
     if cadence not in (Cadence.DAILY.value, Cadence.WEEKLY.value):
         return ScheduleProblem(problem=msg.DIGEST_UNKNOWN_CADENCE.format(word=parts[0]))
     weekday = None
     if cadence == Cadence.WEEKLY.value:
-        if not rest or rest[0][:3] not in WEEKDAYS:
+        day = rest[0][:3].lower() if rest else ""
+        if day not in WEEKDAYS:
             return ScheduleProblem(problem=msg.DIGEST_NEEDS_DAY)
-        weekday = WEEKDAYS.index(rest[0][:3])
+        weekday = WEEKDAYS.index(day)
         rest = rest[1:]
     match = _TIME.match(rest[0]) if rest else None
     if match is None:
         return ScheduleProblem(problem=msg.DIGEST_NEEDS_TIME)
-    zone = rest[1] if len(rest) > 1 else "UTC"
-    if len(rest) > 2 or not _known_zone(zone):
+    zone = _known_zone(rest[1]) if len(rest) > 1 else "UTC"
+    if len(rest) > 2 or zone is None:
         return ScheduleProblem(problem=msg.DIGEST_UNKNOWN_ZONE.format(zone=" ".join(rest[1:])))
     return DigestSchedule(
         cadence=Cadence(cadence),
@@ -126,15 +129,22 @@ def read_schedule(words: str, *, user: str, at: datetime) -> ScheduleWords:
     )
 
 
-def _known_zone(name: str) -> bool:
-    """Whether `name` is an IANA time zone this machine knows ("Europe/Berlin", "UTC")."""
+def _known_zone(name: str) -> str | None:
+    """The IANA time zone `name` names, in its own spelling ("europe/berlin" is
+    "Europe/Berlin"); None for one this machine does not know."""
     if not re.fullmatch(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*", name):
-        return False
+        return None
+    zone = _ZONES.get(name.lower())
+    if zone is None:
+        return None
     try:
-        ZoneInfo(name)
+        ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+        return None
+    return zone
+
+
+_ZONES = {zone.lower(): zone for zone in available_timezones()}
 
 
 # --- the digest -------------------------------------------------------------------------
@@ -171,17 +181,19 @@ def channel_digest(
                 )
         if intake.status is not IntakeStatus.OPEN:
             continue
-        quiet += sum(
-            count
-            for day, count in intake.quiet_by_day.items()
-            if start.date().isoformat() <= day <= end.date().isoformat()
+        # Counted by UTC day; a day belongs to the period it ends in, so to one digest only.
+        first, last = (
+            start.astimezone(UTC).date().isoformat(),
+            end.astimezone(UTC).date().isoformat(),
         )
+        quiet += sum(count for day, count in intake.quiet_by_day.items() if first < day <= last)
         open_questions = unresolved(intake)
-        if open_questions:
+        people = owed_by(intake)
+        if open_questions and people:
             owing.append(
                 Owing(
                     intake=item,
-                    people=owed_by(intake),
+                    people=people,
                     questions=tuple(QUESTIONS[q].title for q in open_questions),
                 )
             )
@@ -212,14 +224,14 @@ def channel_digest(
 
 
 def owed_by(intake: Intake) -> tuple[Person, ...]:
-    """Who owes the open questions: the people the stakeholders answer mentions, and everyone
-    who has answered at least once (the starter too), each once, in that order."""
+    """Who owes the open questions: the people the stakeholders answer in use mentions, and
+    everyone who has answered at least once, each once, in that order."""
     people: dict[str, Person] = {}
+    stakeholders = used_answer(intake, "stakeholders")
+    for person in stakeholders.mentions if stakeholders is not None else ():
+        people.setdefault(person.id, person)
     for record in intake.answers:
-        for person in record.mentions:
-            people.setdefault(person.id, person)
-    for user in (intake.started_by, *(record.by for record in intake.answers)):
-        people.setdefault(user, Person(id=user))
+        people.setdefault(record.by, Person(id=record.by))
     return tuple(people.values())
 
 
@@ -243,12 +255,13 @@ def reminder_due(
     if now.astimezone(ZoneInfo(timezone)).weekday() >= SATURDAY:
         return None
     quiet_for = now - last_activity(intake)
-    if quiet_for < remind_after:
+    people = owed_by(intake)
+    if quiet_for < remind_after or not people:
         return None
     titles = tuple(QUESTIONS[q].title for q in open_questions)
     return ReminderReply(
         project=intake.project,
-        owing=tuple((person, titles) for person in owed_by(intake)),
+        owing=tuple((person, titles) for person in people),
         idle_hours=int(quiet_for.total_seconds() // 3600),
     )
 

@@ -57,7 +57,7 @@ EVENTS_PATH = "/slack/events"
 RATE_LIMIT_RETRIES = 3
 
 
-def _workspace_url(identity: AsyncSlackResponse | None) -> str | None:
+def workspace_url(identity: AsyncSlackResponse | None) -> str | None:
     """The workspace's address from `auth.test`, if it gave one."""
     url = identity.get("url") if identity is not None else None
     return url if isinstance(url, str) and url.startswith("https://") else None
@@ -205,7 +205,7 @@ async def slack_server(settings: Settings, host: str, port: int) -> AsyncIterato
         identity = await verify_token(client)
         metrics, credentials = Metrics(), Credentials()
         outbound = SlackOutbound(
-            client, metrics, credentials, workspace_url=_workspace_url(identity)
+            client, metrics, credentials, workspace_url=workspace_url(identity)
         )
         async with open_runtime(settings, outbound, metrics, platform="slack") as runtime:
             bolt = build_app(

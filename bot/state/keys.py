@@ -19,6 +19,7 @@ once and pinned by tests. The layout, with ``e()`` the escaping below::
     <prefix>:digest-claim:{<platform>:<workspace>:<channel>}:<period end>
     <prefix>:reminder-slot:{<platform>:<workspace>:<channel>}:<thread>:<day>
     <prefix>:reminder-claim:{<platform>:<workspace>:<channel>}:<thread>:<day>
+    <prefix>:digest-last:{<platform>:<workspace>:<channel>}
     <prefix>:digest-channels
     <prefix>:cards:{<platform>:<workspace>:<channel>}
 
@@ -217,3 +218,8 @@ def cards_key(platform: str, workspace: str, channel: str, prefix: str) -> str:
     """The platform's message ids of warning cards (`<thread>:<warning>` -> id), to update them
     where the platform cannot look them up (Teams)."""
     return f"{_checked(prefix)}:cards:{channel_tag(platform, workspace, channel)}"
+
+
+def digest_last_key(ref: IntakeRef, prefix: str) -> str:
+    """When the channel's last digest period ended (a UTC timestamp): the next one starts there."""
+    return f"{_checked(prefix)}:digest-last:{_tag(ref)}"

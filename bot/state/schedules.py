@@ -18,6 +18,7 @@ outbox entry, in one script, so "queued" and "marked" cannot come apart.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
@@ -28,6 +29,7 @@ from bot.state.keys import (
     channel_member,
     channel_of_member,
     digest_channels_key,
+    digest_last_key,
     digest_schedule_key,
     thread_of_intake_key,
 )
@@ -38,18 +40,29 @@ from conversations.intake import Intake
 SLOT_TTL_SECONDS = 40 * 24 * 3600
 """A slot outlives any period it could be asked about again (a weekly digest, a day's reminder)."""
 
-# KEYS[1] the slot, KEYS[2] the outbox stream (absent: nothing to post). ARGV: slot ttl,
-# outbox group, the entry. Returns 1 if this call queued (or recorded) the post, 0 if the
-# slot was already set.
+# KEYS: the slot; then the outbox stream when there is an entry; then the channel's last
+# digest end when there is a period end. ARGV: slot ttl, outbox group, the entry or '', the
+# period's end (a UTC timestamp) or ''. Returns 1 if this call queued (or recorded) the post,
+# 0 if the slot was already set.
 _QUEUE_ONCE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-if KEYS[2] then
-  if redis.call('EXISTS', KEYS[2]) == 0 then
-    redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[2], '0', 'MKSTREAM')
+local k = 2
+local outbox, last_key
+if ARGV[3] ~= '' then outbox = KEYS[k]; k = k + 1 end
+if ARGV[4] ~= '' then last_key = KEYS[k] end
+if last_key then
+  local last = tonumber(redis.call('GET', last_key) or '0')
+  if tonumber(ARGV[4]) > last then
+    redis.call('SET', last_key, ARGV[4])
   end
-  redis.call('XADD', KEYS[2], '*', 'd', ARGV[3])
+end
+if outbox then
+  if redis.call('EXISTS', outbox) == 0 then
+    redis.call('XGROUP', 'CREATE', outbox, ARGV[2], '0', 'MKSTREAM')
+  end
+  redis.call('XADD', outbox, '*', 'd', ARGV[3])
   redis.call('SET', KEYS[1], 'queued', 'EX', ARGV[1])
 else
   redis.call('SET', KEYS[1], 'empty', 'EX', ARGV[1])
@@ -93,6 +106,17 @@ class ScheduleStore:
                 pipe.srem(digest_channels_key(self.prefix), member)
                 removed, _ = await pipe.execute()
         return bool(removed)
+
+    async def schedule_and_last_end(
+        self, ref: IntakeRef
+    ) -> tuple[DigestSchedule | None, datetime | None]:
+        """A channel's digest setting and the end of its last digest (posted or empty), at once."""
+        key = digest_schedule_key(ref.platform, ref.workspace, ref.channel, self.prefix)
+        with translated("read digest setting"):
+            raw, last = await self._client.mget(key, digest_last_key(ref, self.prefix))
+        schedule = DigestSchedule.model_validate_json(raw) if raw else None
+        ended = datetime.fromtimestamp(int(last), UTC) if last else None
+        return schedule, ended
 
     async def schedule(self, ref: IntakeRef) -> DigestSchedule | None:
         """A channel's digest setting, if it has one."""
@@ -158,14 +182,31 @@ class ScheduleStore:
         with translated("release claim"):
             await self._release(keys=[key], args=[holder])
 
-    async def queue_once(self, slot: str, outbox: str | None, entry: BaseModel | None) -> bool:
+    async def queue_once(
+        self,
+        slot: str,
+        outbox: str | None,
+        entry: BaseModel | None,
+        *,
+        last_end: tuple[IntakeRef, datetime] | None = None,
+    ) -> bool:
         """Queue `entry` on `outbox` and set the slot, or only set it (nothing to post).
 
-        False if the slot was already set: someone queued it before.
+        With `last_end` (a digest's channel and period end), the channel's last
+        digest end moves on too, in the same script: the next period starts
+        there, whatever the setting is by then. False if the slot was already
+        set: someone queued it before.
         """
-        keys = [slot] if outbox is None else [slot, outbox]
-        args: list[str | int] = [SLOT_TTL_SECONDS, OUTBOX_GROUP]
-        if entry is not None:
-            args.append(entry.model_dump_json())
+        keys = [slot]
+        if entry is not None and outbox is not None:
+            keys.append(outbox)
+        if last_end is not None:
+            keys.append(digest_last_key(last_end[0], self.prefix))
+        args: list[str | int] = [
+            SLOT_TTL_SECONDS,
+            OUTBOX_GROUP,
+            entry.model_dump_json() if entry is not None and outbox is not None else "",
+            str(int(last_end[1].timestamp())) if last_end else "",
+        ]
         with translated("queue scheduled post"):
             return bool(await self._queue_once(keys=keys, args=args))

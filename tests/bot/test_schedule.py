@@ -14,7 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.ports import IntakeRef
-from bot.schedule import ScheduledPosts
+from bot.schedule import PassReport, ScheduledPosts, Scheduler
 from bot.schedule_times import latest_period, next_time
 from bot.service import IntakeService
 from bot.state.keys import digest_claim_key, digest_slot_key, outbox_key
@@ -31,8 +31,8 @@ OTHER = IntakeRef("slack", "T0001", "C0002", "")
 MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
-def schedule(words: str) -> DigestSchedule:
-    read = read_schedule(words, user="alice", at=SET_AT)
+def schedule(words: str, set_at: datetime = SET_AT) -> DigestSchedule:
+    read = read_schedule(words, user="alice", at=set_at)
     assert isinstance(read, DigestSchedule)
     return read
 
@@ -60,7 +60,7 @@ def test_a_weekly_digest_falls_on_its_day() -> None:
 
 def test_daylight_saving_keeps_the_local_time() -> None:
     """09:00 in Berlin is 08:00 UTC before the spring change and 07:00 UTC after it."""
-    berlin = schedule("daily 09:00 Europe/Berlin")
+    berlin = schedule("daily 09:00 Europe/Berlin", set_at=datetime(2026, 1, 1, tzinfo=UTC))
     before = latest_period(berlin, datetime(2026, 3, 28, 12, 0, tzinfo=UTC))
     after = latest_period(berlin, datetime(2026, 3, 30, 12, 0, tzinfo=UTC))
     assert before is not None
@@ -153,7 +153,7 @@ async def test_a_claim_left_by_a_dead_replica_delays_the_digest_but_does_not_los
 ) -> None:
     """While the dead replica's claim lives nothing is queued; once it expires, one digest is."""
     now = MONDAY_9 + timedelta(minutes=1)
-    end = MONDAY_9.isoformat()
+    end = str(int(MONDAY_9.timestamp()))  # slots and claims name the period's end in UTC
     claim = digest_claim_key(CHANNEL, end, store.prefix)
     assert await channels.claim(claim, "dead-replica", 300)
     blocked = await posts(store).run_due(now, reminders=False)
@@ -177,7 +177,7 @@ async def test_a_period_with_nothing_to_report_posts_nothing_and_is_settled(
     now = MONDAY_9 + timedelta(minutes=1)
     report = await posts(store).run_due(now, reminders=False)
     assert (report.digests, report.empty) == ((), 1)
-    slot = digest_slot_key(CHANNEL, MONDAY_9.isoformat(), store.prefix)
+    slot = digest_slot_key(CHANNEL, str(int(MONDAY_9.timestamp())), store.prefix)
     assert await store.client.get(slot) == b"empty"
     assert await queued(store.client, CHANNEL, store.prefix) == []
 
@@ -221,3 +221,95 @@ async def test_an_idle_intake_is_reminded_once_a_day_on_weekdays(
     reminder = entries[0].replies[0]
     assert isinstance(reminder, ReminderReply)
     assert [person.id for person, _ in reminder.owing] == ["alice"]
+
+
+# --- what the review found ------------------------------------------------------------------
+
+
+def test_the_night_clocks_go_back_ends_the_walk_and_keeps_the_time_once() -> None:
+    """02:30 happens twice in Berlin on 25 October: one period, and the pass returns."""
+    berlin = schedule("daily 02:30 Europe/Berlin", set_at=datetime(2026, 1, 1, tzinfo=UTC))
+    for now in (
+        datetime(2026, 10, 25, 1, 31, tzinfo=UTC),
+        datetime(2026, 11, 5, tzinfo=UTC),
+    ):
+        period = latest_period(berlin, now)
+        assert period is not None
+        assert period[1] <= now
+    on_the_night = latest_period(berlin, datetime(2026, 10, 25, 1, 31, tzinfo=UTC))
+    assert on_the_night is not None
+    assert on_the_night[1].astimezone(UTC) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
+def test_a_new_setting_waits_for_its_next_time() -> None:
+    """Set at 15:00 for 09:00: nothing is due until tomorrow's 09:00."""
+    set_at = MONDAY_9 + timedelta(hours=6)
+    daily = schedule("daily 09:00", set_at=set_at)
+    assert latest_period(daily, set_at + timedelta(minutes=1)) is None
+    assert latest_period(daily, MONDAY_9 + timedelta(days=1)) is not None
+
+
+async def test_a_changed_setting_does_not_report_a_day_twice(
+    store: StateStore, channels: ScheduleStore
+) -> None:
+    """After the 09:00 digest, a change to 10:00 Europe/London starts where the last one ended."""
+    await posts(store).run_due(MONDAY_9 + timedelta(minutes=1), reminders=False)
+    changed = schedule("daily 10:00 Europe/London", set_at=MONDAY_9 + timedelta(minutes=30))
+    await channels.set_schedule(CHANNEL, changed)
+    report = await posts(store).run_due(
+        MONDAY_9 + timedelta(days=1, hours=1, minutes=1), reminders=False
+    )
+    assert CHANNEL in report.digests
+    digests = [e.replies[0] for e in await queued(store.client, CHANNEL, store.prefix)]
+    assert [d.period_start for d in digests if isinstance(d, DigestReply)][-1] == MONDAY_9
+
+
+async def test_one_channels_bad_setting_does_not_stop_the_others(
+    store: StateStore, channels: ScheduleStore
+) -> None:
+    """A setting this replica cannot read is logged and skipped; the other channel still gets its digest."""
+    bad = schedule("daily 09:00").model_copy(update={"timezone": "Mars/Olympus_Mons"})
+    await channels.set_schedule(CHANNEL, bad)
+    report = await posts(store).run_due(MONDAY_9 + timedelta(minutes=1), reminders=False)
+    assert [ref.channel for ref in report.digests] == ["C0002"]
+
+
+def test_zone_names_read_in_any_case_and_keep_their_spelling() -> None:
+    """`UTC`, `utc` and `europe/berlin` are zones; the setting keeps the IANA spelling."""
+    for words, zone in (
+        ("daily 09:00 UTC", "UTC"),
+        ("daily 09:00 utc", "UTC"),
+        ("daily 09:00 europe/berlin", "Europe/Berlin"),
+    ):
+        read = read_schedule(words, user="a", at=SET_AT)
+        assert isinstance(read, DigestSchedule), words
+        assert read.timezone == zone
+
+
+async def test_closing_the_scheduler_lets_a_running_pass_finish(store: StateStore) -> None:
+    """Shutdown waits (within its grace) for the pass in flight instead of cancelling it."""
+    release = asyncio.Event()
+    finished: list[bool] = []
+
+    class SlowPosts(ScheduledPosts):
+        async def run_due(self, now: datetime, *, reminders: bool | None = None) -> PassReport:
+            await release.wait()
+            finished.append(True)
+            return PassReport()
+
+    slow = SlowPosts(
+        store=ScheduleStore(store.client, store.prefix),
+        platform="slack",
+        remind_after=timedelta(hours=24),
+        claim_ms=1000,
+    )
+    scheduler = Scheduler(slow, tick_seconds=3600, clock=lambda: datetime.now(UTC))
+    scheduler.start()
+    while scheduler._running is None:  # noqa: ASYNC110 - the first tick starts at once
+        await asyncio.sleep(0)
+    closing = asyncio.create_task(scheduler.close(grace_seconds=5))
+    await asyncio.sleep(0)
+    assert not closing.done()
+    release.set()
+    await closing
+    assert finished == [True]

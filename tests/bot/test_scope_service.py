@@ -6,13 +6,15 @@ server named by REDIS_URL when set), each under a key prefix of its own.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import TypeAdapter
 from redis.asyncio import Redis
 
-from bot.ports import IntakeRef, Outcome
+from bot.console import ConsoleOutbound
+from bot.ports import Inbound, IntakeRef, Outcome, Where
 from bot.service import IntakeService
 from bot.state.keys import answer_log_key, history_log_key, outbox_key
 from bot.state.outbox import OutboxEntry
@@ -230,3 +232,27 @@ async def test_the_record_holds_every_answer_conflict_change_and_decision(
     assert "maria rejected scope change 2" in history
     logged = await store.client.llen(answer_log_key(REF, store.prefix))
     assert logged == len(BATCH) + 4  # bob's, two of alice's, maria's restored one
+
+
+async def test_an_answer_that_starts_like_a_command_is_an_answer_in_a_direct_message(
+    service: IntakeService,
+) -> None:
+    """In a DM intake, "Digest team and finance" answers the stakeholders question; "list" lists."""
+    dm = IntakeRef("slack", "T0001", "D0001", "")
+    outbound = ConsoleOutbound(io.StringIO())
+    clock = Clock()
+
+    async def typed(words: str) -> Outcome:
+        event = Text(user="alice", at=clock(), text=words)
+        return await service.receive(Inbound(dm, event, Where.DIRECT), outbound)
+
+    await typed("start Fraud scoring")
+    await typed("40 GB a day")
+    await typed("Digest team and finance")
+    state = await service.load(dm, "alice")
+    assert state.intake is not None
+    assert [r.text for r in state.intake.answers if r.question_id == "stakeholders"] == [
+        "Digest team and finance"
+    ]
+    listed = await typed("list")
+    assert any(isinstance(r, Notice) and r.template == msg.LIST_HEADER for r in listed.replies)

@@ -235,3 +235,25 @@ def test_the_list_names_each_intake_with_its_state() -> None:
     assert "Half: open, 1 of 9 answered" in text
     assert "Done: Batch recommended" in text
     assert plain(channel_list([], "/intake")[0]).startswith("No intakes")  # type: ignore[arg-type]
+
+
+def test_only_the_stakeholders_answer_in_use_and_answerers_owe() -> None:
+    """Bob's replaced stakeholders answer named Dave; Alice's in use names Carol; the starter
+    who never answered owes nothing."""
+    dave, carol = Person(id="dave", name="Dave"), Person(id="carol", name="Carol")
+    flow = Flow("P", starter="starter")
+    flow.send("edit stakeholders", user="bob").send("@Dave", user="bob", mentions=(dave,))
+    flow.send("edit stakeholders", user="alice").send("@Carol", user="alice", mentions=(carol,))
+    assert [p.id for p in owed_by(flow.record)] == ["carol", "bob", "alice"]
+
+
+def test_a_days_quiet_changes_count_in_one_digest_only() -> None:
+    """Quiet changes are counted by UTC day, each day in the period it ends in."""
+    # An open intake (someone owes answers), so every period has a digest to count in.
+    done = idle_intake().model_copy(update={"quiet_by_day": {"2026-11-30": 3}})
+    day = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    before = channel_digest([("t1", done)], day - 2 * DAY, day - DAY)
+    first = channel_digest([("t1", done)], day - DAY, day)
+    second = channel_digest([("t1", done)], day, day + DAY)
+    counts = [d.quiet_changes if d is not None else 0 for d in (before, first, second)]
+    assert counts == [0, 3, 0]
