@@ -12,7 +12,7 @@ from conversations import messages as msg
 from conversations.changes import Changed, Decided, HistoryEntry, WarningStatus
 from conversations.people import Person
 from conversations.questions import QUESTIONS
-from conversations.replies import Notice, Param, Reply, Tone
+from conversations.replies import Joined, Notice, Param, Reply, Tone
 from conversations.scope import when
 
 PAGE_SIZE = 10
@@ -71,6 +71,23 @@ def entry_line(entry: HistoryEntry) -> Notice:
             number=entry.warning or 0,
         )
     if isinstance(entry, Decided):
+        if entry.status is WarningStatus.REJECTED and entry.restored:
+            restored = Joined(
+                items=tuple(
+                    msg.HISTORY_RESTORED.format(
+                        question=QUESTIONS[change.question_id].title,
+                        new=change.new_text or msg.NO_ANSWER,
+                    )
+                    for change in entry.restored
+                )
+            )
+            return _notice(
+                msg.HISTORY_REJECTED_RESTORED,
+                when=at,
+                user=Person(id=entry.by),
+                number=entry.warning,
+                restored=restored,
+            )
         template = {
             WarningStatus.APPROVED: msg.HISTORY_APPROVED,
             WarningStatus.SUPERSEDED: msg.HISTORY_SUPERSEDED,

@@ -517,6 +517,10 @@ HISTORY_APPROVED = "{when}: {user} approved scope change {number}."
 HISTORY_REJECTED = (
     "{when}: {user} rejected scope change {number}; the baseline's answer was put back."
 )
+HISTORY_REJECTED_RESTORED = (
+    "{when}: {user} rejected scope change {number}; {restored} put back to the baseline's."
+)
+HISTORY_RESTORED = "{question} {new}"
 HISTORY_SUPERSEDED = (
     "{when}: scope change {number} was set aside undecided: too many newer ones were waiting."
 )

@@ -229,7 +229,7 @@ async def test_the_record_holds_every_answer_conflict_change_and_decision(
     history = text.split("## Change history")[1]
     assert "maria approved scope change 1" in history
     assert "warning 3 to the owner: a question reopened after an approval" in history
-    assert "maria rejected scope change 2" in history
+    assert "maria rejected scope change 2; Data volume 4 TB a day put back" in history
     logged = await store.client.llen(answer_log_key(REF, store.prefix))
     assert logged == len(BATCH) + 4  # bob's, two of alice's, maria's restored one
 
