@@ -54,8 +54,14 @@ def is_exact_command(command: ChannelCommand) -> bool:
     read), so that in a conversation holding an intake they cannot be an answer."""
     if isinstance(command, ListCommand):
         return True
+    first = command.words.split()[0].lower() if command.words.split() else ""
+    if first in _SCHEDULE_WORDS:
+        return True  # a schedule, perhaps mistyped: answered as one ("digest daily 9am")
     read = read_schedule(command.words, user="", at=_ANY_TIME)
     return not isinstance(read, ScheduleProblem)
+
+
+_SCHEDULE_WORDS = frozenset({"", "daily", "weekly", "off"})
 
 
 def channel_list(intakes: Sequence[Intake], command: str) -> list[Reply]:

@@ -181,12 +181,7 @@ def channel_digest(
                 )
         if intake.status is not IntakeStatus.OPEN:
             continue
-        # Counted by UTC day; a day belongs to the period it ends in, so to one digest only.
-        first, last = (
-            start.astimezone(UTC).date().isoformat(),
-            end.astimezone(UTC).date().isoformat(),
-        )
-        quiet += sum(count for day, count in intake.quiet_by_day.items() if first < day <= last)
+        quiet += _quiet_in(intake.quiet_by_day, start, end)
         open_questions = unresolved(intake)
         people = owed_by(intake)
         if open_questions and people:
@@ -221,6 +216,17 @@ def channel_digest(
     if not any(count for name, count in digest.counts().items() if name != "quiet_changes"):
         return None
     return digest
+
+
+def _quiet_in(by_day: dict[str, int], start: datetime, end: datetime) -> int:
+    """Quiet changes of the UTC days that ended in `start` < t <= `end`: each day is counted
+    once, complete, in the first digest after its midnight (a day late, never twice)."""
+    total = 0
+    for day, count in by_day.items():
+        midnight = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1)
+        if start < midnight <= end:
+            total += count
+    return total
 
 
 def owed_by(intake: Intake) -> tuple[Person, ...]:

@@ -402,7 +402,7 @@ def decide(
     summary = summarise(changed, at)
     if approve:
         if summary is not None:
-            update["baseline"] = _approved_baseline(changed, summary, still_open)
+            update["baseline"] = _approved_baseline(changed, summary, warning, still_open)
         update["settled"] = tuple(dict.fromkeys((*intake.settled, *warning.question_ids)))
     result = changed.model_copy(update=update)
     template = msg.SCOPE_APPROVED if approve else msg.SCOPE_REJECTED
@@ -417,9 +417,13 @@ def decide(
 
 
 def _approved_baseline(
-    intake: Intake, summary: Summary, still_open: tuple[ScopeWarning, ...]
+    intake: Intake,
+    summary: Summary,
+    approved: ScopeWarning,
+    still_open: tuple[ScopeWarning, ...],
 ) -> Baseline:
-    """Today's answers as the baseline, but for questions other open warnings wait on."""
+    """Today's answers as the baseline, but what the approval agreed to for its own questions,
+    and the old baseline's answer where another open warning still waits on a question."""
     baseline = baseline_of(summary)
     if intake.baseline is None:
         return baseline
@@ -427,11 +431,18 @@ def _approved_baseline(
     if not waiting:
         return baseline
     answers = dict(baseline.answers)
-    for question_id in waiting:
+    for question_id in waiting - set(approved.question_ids):
         if question_id in intake.baseline.answers:
             answers[question_id] = intake.baseline.answers[question_id]
         else:
             answers.pop(question_id, None)
+    for change in approved.changes:
+        if change.question_id not in waiting:
+            continue  # today's answer is the approved one
+        if change.new_text is None:
+            answers.pop(change.question_id, None)
+        else:
+            answers[change.question_id] = change.new_text
     values = {}
     for question_id, text in answers.items():
         value = parse_answer(question_id, text)

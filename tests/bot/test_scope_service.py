@@ -254,5 +254,7 @@ async def test_an_answer_that_starts_like_a_command_is_an_answer_in_a_direct_mes
     assert [r.text for r in state.intake.answers if r.question_id == "stakeholders"] == [
         "Digest team and finance"
     ]
+    mistyped = await typed("digest daily 9am")  # a schedule, mistyped: told so, not saved
+    assert any(isinstance(r, Notice) and r.template == msg.DIGEST_PROBLEM for r in mistyped.replies)
     listed = await typed("list")
     assert any(isinstance(r, Notice) and r.template == msg.LIST_HEADER for r in listed.replies)

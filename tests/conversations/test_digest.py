@@ -248,7 +248,7 @@ def test_only_the_stakeholders_answer_in_use_and_answerers_owe() -> None:
 
 
 def test_a_days_quiet_changes_count_in_one_digest_only() -> None:
-    """Quiet changes are counted by UTC day, each day in the period it ends in."""
+    """Quiet changes are counted by UTC day, whole, in the first digest after its midnight."""
     # An open intake (someone owes answers), so every period has a digest to count in.
     done = idle_intake().model_copy(update={"quiet_by_day": {"2026-11-30": 3}})
     day = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -256,4 +256,4 @@ def test_a_days_quiet_changes_count_in_one_digest_only() -> None:
     first = channel_digest([("t1", done)], day - DAY, day)
     second = channel_digest([("t1", done)], day, day + DAY)
     counts = [d.quiet_changes if d is not None else 0 for d in (before, first, second)]
-    assert counts == [0, 3, 0]
+    assert counts == [0, 0, 3]

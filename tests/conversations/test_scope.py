@@ -8,7 +8,7 @@ import pytest
 
 from conversations import messages as msg
 from conversations.changes import Changed, Decided, Warned, WarningKind, WarningStatus
-from conversations.intake import new_answers
+from conversations.intake import new_answers, used_answer
 from conversations.people import Person
 from conversations.replies import WarningReply
 from conversations.scope import MAX_OPEN_WARNINGS
@@ -375,3 +375,22 @@ def test_a_conflict_removed_by_a_rejection_is_no_longer_counted() -> None:
     for warning in flow.record.open_warnings:
         flow.send(f"reject {warning.number}", user="maria")
     assert flow.record.conflicts_since == {}
+
+
+@pytest.mark.parametrize(
+    ("approve", "reject", "used"),
+    [(1, 2, "50 TB a day"), (2, 1, "1 GB a day")],
+)
+def test_two_warnings_on_one_question_keep_what_the_owner_approved(
+    approve: int, reject: int, used: str
+) -> None:
+    """40 GB -> 50 TB (1) -> 1 GB (2): approving one and rejecting the other leaves the approved."""
+    flow = baseline_flow()
+    flow.send("edit volume").send("50 TB a day")
+    flow.send("edit volume").send("1 GB a day")
+    assert [w.question_ids for w in flow.record.open_warnings] == [("volume",), ("volume",)]
+    flow.send(f"approve {approve}", user="maria").expect(notice=msg.SCOPE_APPROVED)
+    flow.send(f"reject {reject}", user="maria").expect(notice=msg.SCOPE_REJECTED)
+    record = used_answer(flow.record, "volume")
+    assert record is not None
+    assert record.text == used
