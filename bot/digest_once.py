@@ -35,10 +35,10 @@ EXIT_BAD_INPUT = 2
 
 
 @asynccontextmanager
-async def _outbound_for(
+async def outbound_for(
     platform: str, settings: Settings
 ) -> AsyncIterator[Outbound | Callable[[Redis], Outbound]]:
-    """The platform's outbound port, as its server builds it."""
+    """The platform's outbound port, as its server builds it (the token checked once)."""
     if platform == "slack":
         from bot.slack.outbound import SlackOutbound
         from bot.slack.server import make_client, verify_token, workspace_url
@@ -66,7 +66,7 @@ async def _outbound_for(
 async def post_due(platform: str, settings: Settings, now: datetime, out: TextIO) -> int:
     """One pass at `now`: queue what is due, wait for it to be posted, report."""
     async with (
-        _outbound_for(platform, settings) as outbound,
+        outbound_for(platform, settings) as outbound,
         open_runtime(settings, outbound, platform=platform, schedule=False) as runtime,
     ):
         return await _pass(runtime, now, out)

@@ -19,13 +19,10 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-import aiohttp
-
+from bot.digest_once import outbound_for
 from bot.logging_setup import configure_logging
 from bot.runtime import open_runtime
 from bot.settings import load_settings
-from bot.slack.outbound import SlackOutbound
-from bot.slack.server import make_client
 from bot.state.outbox import OutboxStore
 
 
@@ -45,13 +42,8 @@ async def main(start: datetime, periods: int, step: timedelta, drain_seconds: fl
     configure_logging(settings.log_level, settings.log_format)  # to stderr: stdout is the report
     queued = 0
     async with (
-        aiohttp.ClientSession() as session,
-        open_runtime(
-            settings,
-            SlackOutbound(make_client(settings, session)),
-            platform="slack",
-            schedule=False,
-        ) as runtime,
+        outbound_for("slack", settings) as outbound,
+        open_runtime(settings, outbound, platform="slack", schedule=False) as runtime,
     ):
         assert runtime.posts is not None
         assert runtime.worker is not None

@@ -87,8 +87,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, unquote
 
 import jwt
@@ -241,7 +240,7 @@ class ConnectorCall:
 # -- the identity stand-in ---------------------------------------------------------------
 
 
-class BotFrameworkIdentityStandIn:
+class BotFrameworkIdentityStandIn(Started):
     """The channel's signing keys and the bot's login server; start it with ``async with``.
 
     It serves from a thread of its own, because the bot reaches it with
@@ -317,18 +316,6 @@ class BotFrameworkIdentityStandIn:
                 self._files.cleanup()
                 self._files = None
             self._http_url = self._https_url = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def _serve(
         self,

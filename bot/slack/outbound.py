@@ -18,7 +18,7 @@ The token never reaches a log line or an error message.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,32 +208,15 @@ class SlackOutbound:
             )
 
     async def _warning_card(self, where: IntakeRef, number: int) -> str | None:
-        """The ts of warning `number`'s card, from the posts' metadata (newest first in a
-        direct message, where `conversations.history` lists the conversation)."""
-        cursor: str | None = None
-        for _ in range(HISTORY_PAGES):
-            listing = {
-                "channel": where.channel,
-                "include_all_metadata": True,
-                "limit": HISTORY_PAGE,
-                "cursor": cursor,
-            }
-            page = await (
-                self._call(self.client.conversations_replies, ts=where.thread, **listing)
-                if where.thread
-                else self._call(self.client.conversations_history, **listing)
-            )
-            for message in page.get("messages") or []:
-                metadata = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if (
-                    metadata.get("event_type") == SCOPE_CHANGE_EVENT
-                    and payload.get("warning") == number
-                ):
-                    return str(message.get("ts"))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not page.get("has_more") or not cursor:
-                break
+        """The ts of warning `number`'s card, from the posts' metadata."""
+        async for message in self._posts(where):
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == SCOPE_CHANGE_EVENT
+                and payload.get("warning") == number
+            ):
+                return str(message.get("ts"))
         return None
 
     async def update(self, where: IntakeRef, ts: str, message: SlackMessage) -> None:
@@ -274,33 +257,34 @@ class SlackOutbound:
     async def _parts_present(self, where: IntakeRef, key: str) -> set[int]:
         """Which parts of outbox entry `key` are already in the thread (or the channel)."""
         present: set[int] = set()
+        async for message in self._posts(where):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get(OUTBOX_ID) == key:
+                present.add(int(payload.get(PART, 0)))
+        return present
+
+    async def _posts(self, where: IntakeRef) -> AsyncIterator[dict[str, Any]]:
+        """The posts of the thread (`conversations.replies`) or, without one, of the
+        conversation (`conversations.history`, newest first), with their metadata; at most
+        `HISTORY_PAGES` pages, so a look never costs more than that."""
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
-            if where.thread:
-                page = await self._call(
-                    self.client.conversations_replies,
-                    channel=where.channel,
-                    ts=where.thread,
-                    include_all_metadata=True,
-                    limit=HISTORY_PAGE,
-                    cursor=cursor,
-                )
-            else:
-                page = await self._call(
-                    self.client.conversations_history,
-                    channel=where.channel,
-                    include_all_metadata=True,
-                    limit=HISTORY_PAGE,
-                    cursor=cursor,
-                )
+            listing = {
+                "channel": where.channel,
+                "include_all_metadata": True,
+                "limit": HISTORY_PAGE,
+                "cursor": cursor,
+            }
+            page = await (
+                self._call(self.client.conversations_replies, ts=where.thread, **listing)
+                if where.thread
+                else self._call(self.client.conversations_history, **listing)
+            )
             for message in page.get("messages") or []:
-                payload = (message.get("metadata") or {}).get("event_payload") or {}
-                if payload.get(OUTBOX_ID) == key:
-                    present.add(int(payload.get(PART, 0)))
+                yield message
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not page.get("has_more") or not cursor:
                 break
-        return present
 
 
 async def call(method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:

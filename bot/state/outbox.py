@@ -34,7 +34,7 @@ from redis.asyncio import Redis
 
 from bot.ports import IntakeRef
 from bot.state.keys import outbox_lease_key, outbox_pattern
-from bot.state.store import OUTBOX_GROUP, translated
+from bot.state.store import OUTBOX_GROUP, RELEASE_IF_HELD, translated
 from conversations.frozen import Frozen
 from conversations.replies import Reply
 
@@ -44,12 +44,6 @@ log = structlog.get_logger(__name__)
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
 end
 return 0
 """
@@ -149,7 +143,7 @@ class OutboxStore:
         self._client = client
         self.prefix = prefix
         self._renew = client.register_script(_RENEW)
-        self._release = client.register_script(_RELEASE)
+        self._release = client.register_script(RELEASE_IF_HELD)
         self._take = client.register_script(_TAKE)
         self._finish = client.register_script(_FINISH)
 

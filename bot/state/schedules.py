@@ -33,7 +33,7 @@ from bot.state.keys import (
     digest_schedule_key,
     thread_of_intake_key,
 )
-from bot.state.store import OUTBOX_GROUP, translated
+from bot.state.store import OUTBOX_GROUP, RELEASE_IF_HELD, translated
 from conversations.digest import DigestSchedule
 from conversations.intake import Intake
 
@@ -69,12 +69,6 @@ else
 end
 return 1
 """
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 
 class ScheduleStore:
@@ -84,7 +78,7 @@ class ScheduleStore:
         self._client = client
         self.prefix = prefix
         self._queue_once = client.register_script(_QUEUE_ONCE)
-        self._release = client.register_script(_RELEASE)
+        self._release = client.register_script(RELEASE_IF_HELD)
 
     async def set_schedule(self, ref: IntakeRef, schedule: DigestSchedule) -> None:
         """Keep a channel's digest setting and list the channel for the scheduler, together."""

@@ -68,6 +68,15 @@ DELIVERY_TTL_SECONDS = 24 * 3600
 DEFAULT_ATTEMPTS = 5
 READY_MARK_MS = 60_000
 
+# KEYS[1] a lease or claim; ARGV[1] its holder. Deletes it only if that holder still holds it,
+# so a holder whose time ran out never frees what another replica has taken since.
+RELEASE_IF_HELD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 OUTBOX_GROUP = "posters"
 """The consumer group of every outbox stream: the delivery workers."""
 

@@ -151,20 +151,25 @@ async def test_an_overlong_line_is_refused_in_the_console(service: IntakeService
 # --- as a separate process -------------------------------------------------------------------------
 
 
-def console(state_dir: Path, piped: str, user: str = "alice") -> subprocess.CompletedProcess[str]:
-    """Run `intake-bot console` on the embedded Redis under `state_dir`, input piped in."""
+def embedded_env(state_dir: Path) -> dict[str, str]:
+    """The environment without the bot's own settings, on the embedded Redis under `state_dir`."""
     env = {
         name: value
         for name, value in os.environ.items()
         if name != "REDIS_URL" and not name.startswith(("INTAKE_", "LOG_"))
     }
     env["INTAKE_STATE_DIR"] = str(state_dir)
+    return env
+
+
+def console(state_dir: Path, piped: str, user: str = "alice") -> subprocess.CompletedProcess[str]:
+    """Run `intake-bot console` on the embedded Redis under `state_dir`, input piped in."""
     result = subprocess.run(
         [str(INTAKE_BOT), "console", "--project", PROJECT, "--user", user],
         input=piped,
         capture_output=True,
         text=True,
-        env=env,
+        env=embedded_env(state_dir),
         cwd=state_dir.parent,
         timeout=RUN_TIMEOUT_SECONDS,
         check=False,

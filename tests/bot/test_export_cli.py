@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 from conversations import messages as msg
 from conversations.markup import strip
-from tests.bot.test_console import INTAKE_BOT, PROJECT, RUN_TIMEOUT_SECONDS, console, lines
+from tests.bot.test_console import (
+    INTAKE_BOT,
+    PROJECT,
+    RUN_TIMEOUT_SECONDS,
+    console,
+    embedded_env,
+    lines,
+)
 
 BATCH = (
     "40 GB a day",
@@ -25,17 +31,11 @@ BATCH = (
 
 def export(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run `intake-bot export` on the embedded Redis under `state_dir`."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name != "REDIS_URL" and not name.startswith(("INTAKE_", "LOG_"))
-    }
-    env["INTAKE_STATE_DIR"] = str(state_dir)
     return subprocess.run(
         [str(INTAKE_BOT), "export", *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=embedded_env(state_dir),
         cwd=state_dir.parent,
         timeout=RUN_TIMEOUT_SECONDS,
         check=False,

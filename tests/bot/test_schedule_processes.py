@@ -32,6 +32,8 @@ CHANNEL = IntakeRef("slack", "T0INTAKE01", "C0PROJECT1", "")
 FIRST = datetime(2030, 1, 1, 0, 1, tzinfo=UTC)
 PERIODS = 50
 RUN_SECONDS = 120
+REPLICA = (sys.executable, "-m", "testkit.digest_replica", "--start", FIRST.isoformat())
+"""A replica's scheduled posts from the first period on (`testkit/digest_replica.py`)."""
 
 
 @pytest.fixture
@@ -100,7 +102,7 @@ async def test_two_replica_processes_post_each_of_50_digests_once(
     """Two processes race through the same 50 periods on one Redis: 50 digests, one per period."""
     await with_an_open_intake(store)
     env = env_for(redis_url, store.prefix, api, tmp_path)
-    replica = [sys.executable, "-m", "testkit.digest_replica", "--start", FIRST.isoformat()]
+    replica = REPLICA
     results = await asyncio.gather(
         run(*replica, "--periods", str(PERIODS), env=env),
         run(*replica, "--periods", str(PERIODS), env=env),
@@ -120,7 +122,7 @@ async def test_a_restarted_replica_posts_nothing_again(
     """The same periods run again after the first process exited: nothing new is posted."""
     await with_an_open_intake(store)
     env = env_for(redis_url, store.prefix, api, tmp_path)
-    replica = [sys.executable, "-m", "testkit.digest_replica", "--start", FIRST.isoformat()]
+    replica = REPLICA
     first = await run(*replica, "--periods", "3", env=env)
     second = await run(*replica, "--periods", "3", env=env)
     assert [json.loads(out)["queued"] for _, out, _ in (first, second)] == [3, 0]
@@ -135,7 +137,7 @@ async def test_a_replica_killed_while_posting_a_digest_leaves_it_posted_once(
     await with_an_open_intake(store)
     env = env_for(redis_url, store.prefix, api, tmp_path)
     env.update({"INTAKE_OUTBOX_LEASE_SECONDS": "1", "INTAKE_OUTBOX_SWEEP_SECONDS": "0.2"})
-    replica = [sys.executable, "-m", "testkit.digest_replica", "--start", FIRST.isoformat()]
+    replica = REPLICA
     api.hold("chat.postMessage", channel=CHANNEL.channel)
     first = await asyncio.create_subprocess_exec(
         *replica, "--periods", "1", env=env, stdout=asyncio.subprocess.DEVNULL

@@ -25,21 +25,11 @@ from conversations.events import Start, Text
 from conversations.history import PAGE_SIZE
 from conversations.people import Person
 from conversations.replies import Notice, RecordReply, SummaryReply, WarningReply
+from tests.conversations.test_scope import BATCH_ANSWERS
 
 REF = IntakeRef("slack", "T0001", "C0001", "1718000000.000100")
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 MARIA = Person(id="maria", name="Maria")
-BATCH = {
-    "volume": "40 GB a day",
-    "stakeholders": "@maria, the fraud team",
-    "churn": "nightly",
-    "decay": "every 30 days",
-    "frequency": "once a day",
-    "config": "no",
-    "sla": "by the next morning",
-    "customer": "file based",
-    "model": "xgboost",
-}
 HISTORY: TypeAdapter[HistoryEntry] = TypeAdapter(HistoryEntry)
 
 
@@ -76,9 +66,18 @@ async def say(
 async def baseline(service: IntakeService, clock: Clock) -> None:
     """Start, answer every question (batch), name Maria the owner."""
     await service.take_turn(REF, Start(user="alice", at=clock(), project="Fraud scoring"))
-    for text in BATCH.values():
+    for text in BATCH_ANSWERS.values():
         await say(service, clock, text)
     await say(service, clock, "owner @Maria")
+
+
+async def warned(service: IntakeService) -> Clock:
+    """The batch baseline, owned by Maria, then volume to 4 TB a day: warning 1 is open."""
+    clock = Clock()
+    await baseline(service, clock)
+    await say(service, clock, "edit volume")
+    await say(service, clock, "4 TB a day")
+    return clock
 
 
 async def history_log(client: Redis, prefix: str) -> list[HistoryEntry]:
@@ -116,10 +115,7 @@ async def test_a_refusal_is_queued_for_the_one_person_and_changes_nothing(
     service: IntakeService, store: StateStore
 ) -> None:
     """A stakeholder's approve is an outbox entry of its own, only for them; the warning stays."""
-    clock = Clock()
-    await baseline(service, clock)
-    await say(service, clock, "edit volume")
-    await say(service, clock, "4 TB a day")
+    clock = await warned(service)
     outcome = await say(service, clock, "approve 1", user="bob")
     assert not [r for r in outcome.replies if isinstance(r, WarningReply) and r.in_place]
     last = (await queued(store.client, store.prefix))[-1]
@@ -136,10 +132,7 @@ async def test_the_owners_decision_says_which_warning_to_update(
     service: IntakeService, store: StateStore
 ) -> None:
     """Approve queues the decided warning's card to replace the open one, and logs the decision."""
-    clock = Clock()
-    await baseline(service, clock)
-    await say(service, clock, "edit volume")
-    await say(service, clock, "4 TB a day")
+    clock = await warned(service)
     outcome = await say(service, clock, "approve", user="maria")
     [decided] = [r for r in outcome.replies if isinstance(r, WarningReply) and r.in_place]
     assert decided.warning.number == 1
@@ -231,7 +224,7 @@ async def test_the_record_holds_every_answer_conflict_change_and_decision(
     assert "warning 3 to the owner: a question reopened after an approval" in history
     assert "maria rejected scope change 2; Data volume 4 TB a day put back" in history
     logged = await store.client.llen(answer_log_key(REF, store.prefix))
-    assert logged == len(BATCH) + 4  # bob's, two of alice's, maria's restored one
+    assert logged == len(BATCH_ANSWERS) + 4  # bob's, two of alice's, maria's restored one
 
 
 async def test_an_answer_that_starts_like_a_command_is_an_answer_in_a_direct_message(

@@ -43,6 +43,8 @@ def teams_settings(redis_url: str, key_prefix: str, state_dir: Path, **extra: st
             "INTAKE_OUTBOX_RATE_PER_SECOND": "10000",
             "INTAKE_OUTBOX_BURST": "10000",
             "INTAKE_SHUTDOWN_GRACE_SECONDS": "5",
+            # Digests and reminders run when a test says so, at its time (test_digests.py).
+            "INTAKE_SCHEDULE_ENABLED": "false",
             **extra,
         },
     )

@@ -9,15 +9,12 @@ off here, so no pass runs at the real time behind a test's back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from redis.asyncio import Redis
 
 from bot.ports import IntakeRef
 from bot.schedule import ScheduledPosts
@@ -38,9 +35,8 @@ from testkit.teams_activities import (
     mention_text,
     thread_id,
 )
-from testkit.teams_standin import TeamsConnectorStandIn
 
-from .conftest import TeamsBot, running_teams, teams_settings
+from .conftest import TeamsBot
 from .test_cards import assert_valid
 from .test_teams_app import intake_data, start_in_channel
 
@@ -50,18 +46,9 @@ SATURDAY = 5
 
 
 @pytest.fixture
-async def bot(
-    redis_url: str,
-    key_prefix: str,
-    redis_client: Redis,
-    tmp_path: Path,
-    connector: TeamsConnectorStandIn,
-) -> AsyncIterator[TeamsBot]:
-    """The Teams bot as `teams_bot` runs it, with its in-process scheduler off."""
-    del redis_client  # asked for its clean-up of this test's keys
-    settings = teams_settings(redis_url, key_prefix, tmp_path, INTAKE_SCHEDULE_ENABLED="false")
-    async with running_teams(settings, connector.identity, connector) as running:
-        yield running
+def bot(teams_bot: TeamsBot) -> TeamsBot:
+    """The Teams bot as every Teams test runs it: its scheduler off, passes run at a test's time."""
+    return teams_bot
 
 
 def scheduled_posts(bot: TeamsBot) -> ScheduledPosts:
